@@ -1,0 +1,1 @@
+"""One module per `crmkit` subcommand (see crmkit.cli)."""

@@ -1,0 +1,44 @@
+"""Keep Jupyter, IPython, matplotlib and nbgrader state inside the repository.
+
+Tests and the demo must never write to the user's home: every config, data and runtime path is
+pointed into ``<root>/.jupyter`` (git-ignored) unless the caller already set it, e.g. a test that
+points it into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from crmkit.paths import ROOT
+
+
+def jupyter_state_env(base: Path | None = None) -> dict[str, str]:
+    """Return the environment variables that keep Jupyter state under `base` (default .jupyter/)."""
+    base = Path(base) if base else ROOT / ".jupyter"
+    return {
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_DATA_DIR": str(base / "data"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "JUPYTERLAB_SETTINGS_DIR": str(base / "lab" / "user-settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "lab" / "workspaces"),
+        "IPYTHONDIR": str(base / "ipython"),
+        "MPLCONFIGDIR": str(base / "matplotlib"),
+        "MPLBACKEND": "Agg",
+    }
+
+
+def isolate_jupyter_state(base: Path | None = None, override: bool = False) -> dict[str, str]:
+    """Set the variables of :func:`jupyter_state_env` in ``os.environ`` and create the folders.
+
+    Variables the caller already set are kept unless ``override`` is true. MPLBACKEND is only a
+    default for scripts; JupyterLab kernels use the inline backend regardless.
+    """
+    env = jupyter_state_env(base)
+    for key, value in env.items():
+        if override or key not in os.environ:
+            os.environ[key] = value
+        if key.endswith("DIR"):
+            Path(os.environ[key]).mkdir(parents=True, exist_ok=True)
+    return {k: os.environ[k] for k in env}
