@@ -1,0 +1,1 @@
+"""The sample data world: generator, CSV input/output and the SQLite CRM."""
