@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from nbgrader.preprocessors import NbGraderPreprocessor
+
 from crmkit.paths import ROOT
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -170,3 +172,25 @@ def scores(slug: str, student: str, course_dir=ROOT) -> Score:
                 score = grade.manual_score if grade.manual_score is not None else grade.auto_score
                 cells.append(CellScore(grade.name, kind, score, grade.max_score, grade.needs_manual_grade))
         return Score(slug, student, sub.score, sub.max_score, sub.code_score, sub.max_code_score, cells)
+
+
+
+class StripWrongAnswers(NbGraderPreprocessor):
+    """Remove the teacher-only ``crmkit.wrong`` metadata (named wrong answers) from a release.
+
+    The wrong answers and their expected messages would tell a student what the tests look for;
+    ``nbgrader_config.py`` appends this to nbgrader's ``GenerateAssignment.preprocessors``.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        meta = cell.metadata.get("crmkit")
+        if isinstance(meta, dict) and "wrong" in meta:
+            del meta["wrong"]
+        return cell, resources
+
+
+def generate_preprocessors() -> list:
+    """nbgrader's own GenerateAssignment preprocessors, then :class:`StripWrongAnswers`."""
+    from nbgrader.converters import GenerateAssignment
+
+    return list(GenerateAssignment.class_traits()["preprocessors"].default()) + [StripWrongAnswers]

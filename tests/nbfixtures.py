@@ -35,8 +35,8 @@ osuus = 3 / 12
 ### END SOLUTION'''
 
 TESTS_2 = '''"""Tarkistaa osuuden."""
-assert 0 <= osuus <= 1, "Osuus on luku väliltä 0–1; jaoitko väärin päin?"
 assert osuus != 25, "Anna osuus desimaalilukuna (0.25), ei prosentteina."
+assert 0 <= osuus <= 1, "Osuus on luku väliltä 0–1; jaoitko väärin päin?"
 ### BEGIN HIDDEN TESTS
 assert abs(osuus - 0.25) < 1e-9
 ### END HIDDEN TESTS'''
