@@ -235,8 +235,8 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
                                       "save the mapping file as UTF-8 (any text editor can do it)")]) from None
     except tomllib.TOMLDecodeError as e:
         raise ImportProblems([Problem(mfile, f"not valid TOML: {e}",
-                                      'check the quoting on that line: headers and values go in double quotes, '
-                                      'e.g. name = "Nimi"')]) from None
+                                      'check the quoting on that line: headers and values go in double quotes (name = "Nimi"), '
+                                      'and so do keys with ä, ö, å or spaces ("Myymälä" = "myymälä")')]) from None
 
     base = path.parent
     top = {k: v for k, v in raw.items() if not isinstance(v, dict)}
