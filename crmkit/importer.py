@@ -110,11 +110,17 @@ class Problem:
             parts.append(f"column {self.kit_column}")
         return ", ".join(parts)
 
+    @property
+    def description(self) -> str:
+        """What is wrong, with the offending value: "value '31.02.2024' is not a valid date ..."."""
+        if self.value is None:
+            return self.message
+        if self.message.startswith("is "):
+            return f"value {self.value!r} {self.message}"
+        return f"value {self.value!r}: {self.message}"
+
     def __str__(self) -> str:
-        what = self.message
-        if self.value is not None:
-            what = f"value {self.value!r} {what}" if what.startswith("is ") else f"value {self.value!r}: {what}"
-        return f"{self.location}: {what}. Fix: {self.fix}"
+        return f"{self.location}: {self.description}. Fix: {self.fix}"
 
 
 class ImportProblems(ValueError):
@@ -377,6 +383,9 @@ def _decode(raw: bytes, encoding: str) -> str:
             pass
         encoding = "cp1252"
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    if enc != "utf-8-sig" and raw.startswith(codecs.BOM_UTF8):
+        raise _Bad(f"the file starts with a UTF-8 byte order mark, so it is UTF-8, not {encoding}",
+                   'set encoding = "auto" (or "utf-8") in the mapping')
     try:
         return raw.decode(enc)
     except UnicodeDecodeError as e:

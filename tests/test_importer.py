@@ -170,7 +170,11 @@ def test_unreadable_rows_and_mojibake_headers(tmp_path):
     (tmp_path / "m.toml").write_text('encoding = "cp1252"\n' + text, encoding="utf-8")
     with pytest.raises(ImportProblems) as e:
         import_export(tmp_path / "m.toml", salt=SALT)
-    assert any('encoding = "auto"' in p.fix for p in e.value.problems)
+    assert any('encoding = "auto"' in p.fix and "UTF-8" in p.message for p in e.value.problems)
+    (tmp_path / "c.csv").write_text((FIX / "customers_valid.csv").read_text(encoding="cp1252"), encoding="utf-8")
+    with pytest.raises(ImportProblems) as e:  # UTF-8 without a BOM, forced to cp1252
+        import_export(tmp_path / "m.toml", salt=SALT)
+    assert any(p.column == "Henkilöstö" and "UTF-8 read as cp1252" in p.fix for p in e.value.problems)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Tuonti epäonnistui / Import failed: {n} problem{'s' if n != 1 else ''} in {args.mapping}. "
               "Nothing was written. / Mitään ei kirjoitettu.")
         for i, p in enumerate(e.problems, 1):
-            what = str(p).split(". Fix: ")[0][len(p.location) + 2:]
-            print(f"{i:>3}. {p.location}:\n     {what}\n     fix: {p.fix}")
+            print(f"{i:>3}. {p.location}:\n     {p.description}\n     fix: {p.fix}")
         return 2
     for note in result.notes:
         if check_only and "NOT pseudonymised" in note:
