@@ -140,8 +140,11 @@ class _Problems:
         self._listed: Counter = Counter()
         self._more: Counter = Counter()
         self._first: dict = {}
+        self.cells: set[tuple[str, int]] = set()  # (kit column, row) of every problem, listed or not
 
     def add(self, p: Problem) -> None:
+        if p.row is not None and p.kit_column:
+            self.cells.add((p.kit_column, p.row))
         key = (p.file, p.column or p.kit_column or "")
         if p.row is not None and self._listed[key] >= PER_COLUMN_CAP:
             self._more[key] += 1
@@ -959,7 +962,7 @@ def run_import(mapping_path: str | os.PathLike, out_dir: str | os.PathLike | Non
                 ignored = [h for h in src.header if h and h not in used]
                 if ignored:
                     notes.append(f"{tm.file.name}: columns not imported into {name}: {', '.join(ignored)}")
-    bad_cells = {(p.kit_column, p.row) for p in problems.items if p.row is not None and p.kit_column}
+    bad_cells = set(problems.cells)
     for ld in loaded.values():
         _check_rows(ld, mfile, problems, bad_cells)
         _check_keys(ld, problems)
@@ -971,6 +974,8 @@ def run_import(mapping_path: str | os.PathLike, out_dir: str | os.PathLike | Non
 
     tables = {n: ld.df for n, ld in loaded.items()}
     result = ImportResult(tables, out, notes=notes, pseudonymised=pseudonymise)
+    if salt is not None and len(salt) < 16:
+        raise ValueError("the salt must be at least 16 characters (use secrets.token_hex(32))")
     if pseudonymise and any(t for t, _ in PERSONAL if t in tables):
         if salt is None:
             salt, created = load_salt(salt_path)

@@ -134,6 +134,20 @@ def test_problems_are_capped_per_column(tmp_path):
     assert probs[0].row == 2 and "20 more problems" in probs[-1].message
 
 
+def test_capped_parse_errors_are_not_reported_again_as_empty_cells(tmp_path):
+    lines = (FIX / "customers_valid.csv").read_text(encoding="cp1252").splitlines()
+    rows = [lines[0]] + [lines[1].replace("C0001", f"C{i:04d}").replace("05.03.2023", "32.01.2023")
+                         for i in range(1, 31)]
+    (tmp_path / "c.csv").write_text("\r\n".join(rows), encoding="cp1252")
+    text = (FIX / "duplicate_key.toml").read_text(encoding="utf-8").replace("customers_duplicate.csv", "c.csv")
+    (tmp_path / "m.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ImportProblems) as e:
+        import_export(tmp_path / "m.toml", salt=SALT)
+    probs = e.value.problems
+    assert [p.row for p in probs[:-1]] == list(range(2, 12))
+    assert "20 more problems" in probs[-1].message and len(probs) == 11
+
+
 def test_mapping_without_a_required_column_says_how_to_fix_it(tmp_path):
     text = (FIX / "valid.toml").read_text(encoding="utf-8").replace('signup_date = "Liittymispäivä"\n', "")
     (tmp_path / "m.toml").write_text(text.replace('file = "', f'file = "{FIX.as_posix()}/'), encoding="utf-8")
@@ -273,6 +287,25 @@ def test_default_salt_file_is_created_next_to_the_mapping_and_reused(tmp_path):
     pd.testing.assert_frame_equal(r1.tables["customers"], r2.tables["customers"])
 
 
+def test_foreign_keys_are_checked_against_a_reference_folder(tmp_path):
+    from crmkit.data.io import write_table
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    write_table(pd.DataFrame({"staff_id": ["S01"], "name": ["x"], "role": ["sisämyyjä"], "region": ["Uusimaa"]}),
+                ref / "staff.csv")
+    text = (FIX / "duplicate_key.toml").read_text(encoding="utf-8").replace("customers_duplicate.csv", "c.csv")
+    shutil.copy(FIX / "customers_valid.csv", tmp_path / "c.csv")
+    (tmp_path / "m.toml").write_text(text, encoding="utf-8")
+    notes = run_import(tmp_path / "m.toml", salt=SALT).notes
+    assert any("account_manager_id not checked" in n for n in notes)
+    (tmp_path / "m.toml").write_text('reference_folder = "ref"\n' + text, encoding="utf-8")
+    with pytest.raises(ImportProblems) as e:
+        import_export(tmp_path / "m.toml", salt=SALT)
+    (p,) = e.value.problems
+    assert (p.row, p.column, p.value) == (6, "Vastuumyyjä", "S02") and "staff.csv in" in p.message
+
+
 def test_salt_file_inside_the_output_folder_is_refused(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(ImportProblems, match="inside the output folder"):
@@ -384,9 +417,11 @@ def test_messy_register_import_fails_with_a_list_of_problems(tmp_path):
     if not (ROOT / "data" / "raw" / "asiakasrekisteri.csv").exists():
         pytest.skip("data/raw/asiakasrekisteri.csv is not generated yet")
     out = tmp_path / "out"
+    salt_existed = (mapping.parent / importer.SALT_FILE_NAME).exists()
     with pytest.raises(ImportProblems) as e:
         import_export(mapping, out, salt=SALT)
     assert len(e.value.problems) >= 3
     assert all(p.fix for p in e.value.problems)
     assert any(p.row and p.column for p in e.value.problems)
-    assert not out.exists() and not (mapping.parent / importer.SALT_FILE_NAME).exists()
+    assert any("duplicate key" in p.message for p in e.value.problems)
+    assert not out.exists() and (mapping.parent / importer.SALT_FILE_NAME).exists() == salt_existed
