@@ -314,6 +314,14 @@ def _table_mapping(name, spec, top, base, mfile, problems: _Problems) -> TableMa
                                  f'write a section [{name}.values.{col}] with lines such as "Kuluttaja" = "B2C"',
                                  kit_column=f"{name}.{col}"))
             del values[col]
+    for col, vmap in values.items():
+        c = tbl.column(col)
+        for src_value, kit_value in vmap.items():
+            if c.values and isinstance(kit_value, str) and kit_value.strip() and kit_value not in c.values:
+                problems.add(Problem(mfile, f"[{name}.values.{col}] maps {src_value!r} to {kit_value!r}, which is not "
+                                            f"one of the allowed values {list(dict.fromkeys(c.values))}"
+                                            f"{_suggest(kit_value, [str(x) for x in c.values])}",
+                                     "write one of the allowed values on the right-hand side", kit_column=f"{name}.{col}"))
     constants = section("constants")
     defaults = section("defaults")
     for col in set(columns) & set(constants):
@@ -597,6 +605,7 @@ class _Loaded:
     df: pd.DataFrame
     rows: list[int]  # spreadsheet row number of each DataFrame row
     headers: dict[str, str]  # kit column -> source header actually used
+    raw: dict[str, list[str]] = field(default_factory=dict)  # kit column -> the cells as written in the file
 
     @property
     def file(self) -> str:
@@ -652,7 +661,7 @@ def _build_table(tm: TableMapping, src: _Source | None, mfile: str, problems: _P
     if src is None:
         return None
     n = len(src.rows)
-    data = {}
+    data, raw = {}, {}
     for col in tbl.columns:
         kit = f"{tm.table}.{col.name}"
         vmap = tm.values.get(col.name, {})
@@ -692,8 +701,9 @@ def _build_table(tm: TableMapping, src: _Source | None, mfile: str, problems: _P
                 v = None
             out.append(v)
         data[col.name] = out
+        raw[col.name] = [rec[j].strip() for _, rec in src.rows]
     df = pd.DataFrame({c.name: _series(data[c.name], c) for c in tbl.columns})
-    return _Loaded(tm, df, [r for r, _ in src.rows], headers)
+    return _Loaded(tm, df, [r for r, _ in src.rows], headers, raw)
 
 
 def _check_rows(ld: _Loaded, mfile: str, problems: _Problems, bad_cells: set) -> None:
@@ -719,15 +729,19 @@ def _check_rows(ld: _Loaded, mfile: str, problems: _Problems, bad_cells: set) ->
                                          f"fill in the {col.en}, or give a value for empty cells under "
                                          f"[{tm.table}.defaults]", **loc))
                 continue
-            shown = str(v.date()) if isinstance(v, pd.Timestamp) and col.type == "date" else str(v)
+            if header is not None:
+                shown = ld.raw[col.name][i]  # the value as written in the file
+            else:
+                shown = str(v.date()) if isinstance(v, pd.Timestamp) and col.type == "date" else str(v)
             if col.values and v not in col.values:
-                src_text = shown
-                close = difflib.get_close_matches(str(v), [str(x) for x in col.values], n=1, cutoff=0.5)
+                allowed = list(dict.fromkeys(col.values))
+                close = difflib.get_close_matches(str(v), [str(x) for x in allowed], n=1, cutoff=0.5)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.add(Problem(file, f"is not one of the allowed values {list(col.values)}{hint}",
+                target = f'"{close[0]}"' if close else '"<one of the allowed values>"'
+                problems.add(Problem(file, f"is not one of the allowed values {allowed}{hint}",
                                      f"correct the cell, or translate your file's values to the kit's under "
-                                     f'[{tm.table}.values.{col.name}], e.g. "{src_text}" = "{col.values[0]}"',
-                                     value=src_text, **loc))
+                                     f"[{tm.table}.values.{col.name}], e.g. \"{shown}\" = {target}",
+                                     value=shown, **loc))
                 continue
             if col.type in ("date", "datetime"):
                 lo, hi = pd.Timestamp(col.min or EARLIEST), pd.Timestamp(col.max or TODAY) + pd.Timedelta(days=1)

@@ -160,12 +160,15 @@ def test_mapping_without_a_required_column_says_how_to_fix_it(tmp_path):
 
 def test_mapping_typos_are_reported(tmp_path):
     (tmp_path / "m.toml").write_text('[customer]\nfile = "a.csv"\n\n[staff]\nfile = "s.csv"\n[staff.colums]\n'
-                                     '[staff.columns]\nstaff_id = "Id"\nnamee = "Nimi"\n', encoding="utf-8")
+                                     '[staff.columns]\nstaff_id = "Id"\nnamee = "Nimi"\n'
+                                     '[staff.values.region]\nx = "y"\n[staff.values.role]\n"Myyjä" = "myyjä"\n',
+                                     encoding="utf-8")
     with pytest.raises(ImportProblems) as e:
         load_mapping(tmp_path / "m.toml")
     text = str(e.value)
     assert "did you mean 'customers'" in text and "did you mean 'columns'" in text
     assert "did you mean 'name'" in text and "required column staff.role" in text
+    assert "maps 'Myyjä' to 'myyjä', which is not one of the allowed values" in text and "maps 'x'" not in text
 
 
 def test_unreadable_rows_and_mojibake_headers(tmp_path):
