@@ -273,7 +273,7 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
     ref = top.get("reference_folder")
     return Mapping(path, tables,
                    salt_file=(base / salt) if isinstance(salt, str) else None,
-                   reference_folder=(base / ref) if isinstance(ref, str) else None)
+                   reference_folder=Path(os.path.normpath(base / ref)) if isinstance(ref, str) else None)
 
 
 def _table_mapping(name, spec, top, base, mfile, problems: _Problems) -> TableMapping | None:
