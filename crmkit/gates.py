@@ -522,17 +522,28 @@ def wrong_answer_problems(nb, workdir: str | Path, timeout: int = 120, name: str
     return problems
 
 
+def _run_variant(client, nb, index: int, source: str):
+    """Execute a copy of cell ``index`` with another source; the notebook keeps its own cell.
+
+    (nbclient stores the executed cell back into ``nb.cells[index]``, so put the original back.)
+    """
+    original = nb.cells[index]
+    variant = copy.deepcopy(original)
+    variant.source = source
+    try:
+        client.execute_cell(variant, index)
+    finally:
+        nb.cells[index] = original
+    return variant
+
+
 def _try_wrong(client, nb, i: int, w: dict, tests: list[int], name: str) -> list[str]:
     where = f"{name}: {label(nb, i)}, wrong answer {w.get('name')!r}"
-    answer = copy.deepcopy(nb.cells[i])
-    answer.source = replace_solution(answer.source, w["source"])
-    client.execute_cell(answer, i)
+    answer = _run_variant(client, nb, i, replace_solution(nb.cells[i].source, w["source"]))
     own = failure_text(answer)
     seen = []
     for j in tests:
-        visible = copy.deepcopy(nb.cells[j])
-        visible.source = strip_hidden(visible.source)
-        client.execute_cell(visible, j)
+        visible = _run_variant(client, nb, j, strip_hidden(nb.cells[j].source))
         text = failure_text(visible)
         if text is not None:
             if w["expect"] in text:
@@ -545,8 +556,7 @@ def _try_wrong(client, nb, i: int, w: dict, tests: list[int], name: str) -> list
     # the visible tests pass: do the hidden ones catch it at least?
     hidden_fail = False
     for j in tests:
-        full = copy.deepcopy(nb.cells[j])
-        client.execute_cell(full, j)
+        full = _run_variant(client, nb, j, nb.cells[j].source)
         hidden_fail = hidden_fail or failure_text(full) is not None
     extra = f" (the answer cell itself fails: {own.splitlines()[0]})" if own else ""
     if hidden_fail:

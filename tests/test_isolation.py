@@ -1,0 +1,31 @@
+"""Jupyter, IPython, matplotlib and nbgrader never write outside the repository or a temp folder."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import nbfixtures as fx
+from crmkit import nbg
+from crmkit.env import jupyter_state_env
+
+
+def test_session_state_is_in_a_temporary_folder(jupyter_state):
+    for key, value in jupyter_state_env(jupyter_state).items():
+        assert os.environ[key] == value
+
+
+@pytest.mark.slow
+def test_real_nbgrader_run_writes_nothing_to_home(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    course = fx.make_course(tmp_path / "kurssi")  # generate_assignment
+    nbg.submit(fx.SLUG, "opiskelija", nbg.source_notebook(fx.SLUG, course), course)
+    nbg.autograde(fx.SLUG, "opiskelija", course)  # starts a kernel: IPython, pandas, seaborn, matplotlib
+    assert nbg.scores(fx.SLUG, "opiskelija", course).code_score == 3
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
+    assert not (course / ".nbgrader.log").exists()

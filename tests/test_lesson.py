@@ -1,0 +1,81 @@
+"""crmkit.lesson: the setup every notebook's locked cell calls, and why it routes warnings to stdout.
+
+nbgrader scores a test cell 0 if it wrote anything to stderr. A pandas 3 ChainedAssignmentError
+warning raised inside a student's function (called from a test cell) is harmless, but without
+crmkit.lesson.setup() it would cost the student the points (gate 10).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+import pytest
+
+import crmkit
+import nbfixtures as fx
+from crmkit import authoring as a
+from crmkit import gates, lesson, nbg
+
+CHAINED = '''def paivita(df):
+    """Yrittää muuttaa ensimmäisen rivin arvoa ketjutetulla sijoituksella."""
+    ### BEGIN SOLUTION
+    df["a"][0] = 1  # ketjutettu sijoitus: pandas 3 varoittaa, eikä mitään muutu
+    return len(df)
+    ### END SOLUTION'''
+
+CHAINED_TEST = '''"""Funktio palauttaa rivien määrän."""
+assert paivita(pd.DataFrame({"a": [0, 1]})) == 2, "Palauta rivien määrä."'''
+
+
+def _cells(setup_source: str) -> list:
+    return [
+        a.markdown(f"# Varoitukset\n\n{a.TOTAL_PHRASE} 1"),
+        a.code(setup_source, locked=True, cell_id="setup"),
+        a.answer("t1", CHAINED, ["A1"], "1-2"),
+        a.tests("t1_testit", CHAINED_TEST, 1, ["A1"], "1-2"),
+    ]
+
+
+def test_pandas_really_warns_on_chained_assignment():
+    df = pd.DataFrame({"a": [0, 1]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df["a"][0] = 1
+    assert any(w.category.__name__ == "ChainedAssignmentError" for w in caught)
+
+
+@pytest.mark.slow
+def test_setup_keeps_a_pandas_warning_from_costing_points(tmp_path):
+    """Gate 10: without setup() nbgrader gives 0, with it full points (warning still shown)."""
+    without = fx.make_course(tmp_path / "without", _cells("import pandas as pd"), slug="98_ilman")
+    with_setup = fx.make_course(tmp_path / "with", _cells(fx.SETUP), slug="97_kanssa")
+    results = {}
+    for course, slug in ((without, "98_ilman"), (with_setup, "97_kanssa")):
+        nbg.submit(slug, "opiskelija", nbg.source_notebook(slug, course), course)
+        nbg.autograde(slug, "opiskelija", course)
+        results[slug] = nbg.scores(slug, "opiskelija", course)
+    assert results["98_ilman"].code_score == 0
+    assert results["97_kanssa"].code_score == results["97_kanssa"].max_code_score == 1
+    run = gates.read(nbg.autograded_notebook("97_kanssa", "opiskelija", with_setup))
+    test_cell = next(c for c in run.cells if gates.is_test(c))
+    stdout = "".join(o.get("text", "") for o in test_cell.outputs if o.get("name") == "stdout")
+    assert "ChainedAssignmentError" in stdout  # the student still sees the warning
+
+
+def test_setup_is_quiet_and_routes_warnings(capsys):
+    saved = warnings.showwarning
+    try:
+        assert lesson.setup(min_version="0.0.1") is None
+        warnings.warn("kokeilu", UserWarning)
+        out = capsys.readouterr()
+        assert "kokeilu" in out.out and out.err == ""
+    finally:
+        warnings.showwarning = saved
+    assert pd.get_option("display.max_columns") == 40
+
+
+def test_stale_environment_gets_a_finnish_message():
+    with pytest.raises(lesson.VanhaYmparisto, match="make setup"):
+        lesson.setup(min_version="999.0")
+    lesson.check_version(crmkit.__version__)
