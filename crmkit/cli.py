@@ -16,6 +16,8 @@ SUBCOMMANDS = {
     "import": "crmkit.commands.import_csv",
     "lab": "crmkit.commands.lab",
     "demo": "crmkit.commands.demo",
+    "release": "crmkit.commands.release",
+    "env": "crmkit.commands.env",
 }
 
 HELPS = {
@@ -23,6 +25,8 @@ HELPS = {
     "import": "import a Finnish Excel CSV export onto the kit's schema",
     "lab": "open JupyterLab on the kit with nbgrader's extensions",
     "demo": "the main job: data world, release, student run, autograde",
+    "release": "regenerate notebooks/ from solutions/ (nbgrader generate_assignment)",
+    "env": "print shell exports that keep Jupyter/IPython/matplotlib state in .jupyter/",
 }
 
 

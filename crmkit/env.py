@@ -25,15 +25,16 @@ def jupyter_state_env(base: Path | None = None) -> dict[str, str]:
         "JUPYTERLAB_WORKSPACES_DIR": str(base / "lab" / "workspaces"),
         "IPYTHONDIR": str(base / "ipython"),
         "MPLCONFIGDIR": str(base / "matplotlib"),
-        "MPLBACKEND": "Agg",
     }
 
 
 def isolate_jupyter_state(base: Path | None = None, override: bool = False) -> dict[str, str]:
     """Set the variables of :func:`jupyter_state_env` in ``os.environ`` and create the folders.
 
-    Variables the caller already set are kept unless ``override`` is true. MPLBACKEND is only a
-    default for scripts; JupyterLab kernels use the inline backend regardless.
+    Variables the caller already set are kept unless ``override`` is true. MPLBACKEND is
+    deliberately not set: ipykernel only selects the inline backend when MPLBACKEND is unset, so
+    setting it (e.g. to Agg) would hide every plot in JupyterLab, and plt.show() would then warn on
+    stderr, which nbgrader counts as a failed test cell. Headless scripts fall back to Agg anyway.
     """
     env = jupyter_state_env(base)
     for key, value in env.items():

@@ -29,3 +29,16 @@ def test_real_nbgrader_run_writes_nothing_to_home(tmp_path, monkeypatch):
     assert nbg.scores(fx.SLUG, "opiskelija", course).code_score == 3
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
     assert not (course / ".nbgrader.log").exists()
+
+
+@pytest.mark.slow
+def test_plots_show_inline_in_a_kernel_started_by_the_kit():
+    """MPLBACKEND must stay unset: with e.g. Agg, ipykernel shows no plot at all."""
+    from nbclient import NotebookClient
+
+    from crmkit import authoring as a
+
+    assert "MPLBACKEND" not in jupyter_state_env()
+    nb = a.notebook([a.code("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]);")])
+    NotebookClient(nb, kernel_name="python3", timeout=60).execute()
+    assert any("image/png" in o.get("data", {}) for o in nb.cells[0].outputs)
