@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 
@@ -21,6 +22,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = "Start JupyterLab in the repository root (the nbgrader course directory)."
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default: Jupyter's, 8888)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    parser.add_argument("--check-extensions", action="store_true",
+                        help="only check that nbgrader's server and lab extensions are enabled (enable "
+                             "missing ones in this environment), then exit; `make setup` runs this")
+
+
+#: nbgrader's Jupyter server extensions the kit needs (formgrader for the teacher, the rest for students)
+SERVER_EXTENSIONS = (
+    "nbgrader.server_extensions.formgrader",
+    "nbgrader.server_extensions.assignment_list",
+    "nbgrader.server_extensions.validate_assignment",
+    "nbgrader.server_extensions.course_list",
+)
+#: nbgrader's JupyterLab extension (Formgrader, Assignments, Validate button, create-assignment toolbar)
+LAB_EXTENSIONS = ("@jupyter/nbgrader",)
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _jupyter(*args: str) -> str:
+    bindir = os.path.dirname(sys.executable)
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
+    proc = subprocess.run([sys.executable, "-m", "jupyter", *args], env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+    return _ANSI.sub("", proc.stdout + proc.stderr)
+
+
+def _enabled(listing: str, name: str) -> bool:
+    return any(name in line.split() and "enabled" in line.split() for line in listing.splitlines())
+
+
+def check_extensions(fix: bool = True) -> list[str]:
+    """The nbgrader extensions that are not enabled (after enabling them if ``fix``)."""
+    missing = []
+    for kind, names, enable in (("server", SERVER_EXTENSIONS, ("server", "extension", "enable", "--sys-prefix")),
+                                ("lab", LAB_EXTENSIONS, ("labextension", "enable"))):
+        list_args = ("server", "extension", "list") if kind == "server" else ("labextension", "list")
+        listing = _jupyter(*list_args)
+        todo = [name for name in names if not _enabled(listing, name)]
+        if todo and fix:
+            for name in todo:
+                print(f"enabling {kind} extension {name}")
+                _jupyter(*enable, name)
+            listing = _jupyter(*list_args)
+        missing += [f"{kind} extension {name}" for name in names if not _enabled(listing, name)]
+    return missing
 
 
 def command(args: argparse.Namespace) -> list[str]:
@@ -39,6 +85,14 @@ def command(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from crmkit.paths import ROOT
+
+    if args.check_extensions:
+        missing = check_extensions(fix=True)
+        for name in missing:
+            print(f"NOT ENABLED: {name}")
+        if not missing:
+            print("nbgrader's server and lab extensions are enabled.")
+        return 1 if missing else 0
 
     bindir = os.path.dirname(sys.executable)  # nbgrader runs its own scripts (alembic) by name
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
