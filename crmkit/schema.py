@@ -172,7 +172,7 @@ TABLES: tuple[Table, ...] = (
         C("order_id", "id", "tilaus", "order", ref="orders.order_id"),
         C("line_no", "int", "rivinumero", "line number", min=1, max=50),
         C("product_id", "id", "tuote", "product", ref="products.product_id"),
-        C("quantity", "int", "määrä", "quantity", "myyntiyksikköä / units", min=1, max=2000),
+        C("quantity", "int", "määrä", "quantity", "myyntiyksikköä / units", min=1, max=10000),
         C("unit_price", "float", "yksikköhinta ennen alennusta", "unit price before discount", EUR, min=0.01),
         C("discount_pct", "float", "alennus", "discount", "% (0–100)", min=0, max=60),
         C("vat_rate", "float", "tilauspäivänä voimassa ollut alv-kanta", "VAT rate in force on the order date",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from crmkit.paths import DATA_DIR
 
@@ -16,10 +17,14 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     """Generate and write the world; print what was written."""
+    from crmkit.data.dictionary import update_data_md
     from crmkit.data.generate import write_world
 
     t0 = time.perf_counter()
     world = write_world(args.out, seed=args.seed, scale=args.scale)
+    docs = Path(args.out) / "DATA.md"
+    if docs.exists() and update_data_md(docs):
+        print(f"updated the data dictionary in {docs}")
     rows = sum(len(df) for df in world.tables.values())
     print(f"data world (seed {args.seed}, scale {args.scale:g}) written to {args.out}: "
           f"{len(world.tables)} tables, {rows:,} rows in {time.perf_counter() - t0:.1f} s")

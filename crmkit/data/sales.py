@@ -110,10 +110,10 @@ def b2c_order_heads(rng, cust: pd.DataFrame, truth: pd.DataFrame, campaign_windo
         d = a[m][repeat_index(n_sub)] + 30 * (arange_within(n_sub) + 1) - 30 + rng.integers(-2, 3, n_sub.sum())
         owners.append(o), days.append(np.clip(d, 0, N_DAYS - 1)), subs.append(np.ones(len(o), bool))
     o, d, sub = np.concatenate(owners), np.concatenate(days), np.concatenate(subs)
-    # a drop in orders precedes churn: most orders of the last 90 days before churn disappear
+    # a drop in orders precedes churn: the rhythm fades over the last 180 days
     c = churn[o]
-    fading = (c < N_DAYS - 1) & (d > c - 90) & (d <= c) & (d > start[o] + 5)
-    keep = ~fading | (rng.random(len(o)) < 0.3)
+    keep_p = np.where((c < N_DAYS - 1) & (d > start[o] + 5), np.clip((c - d) / 180, 0.05, 1.0) ** 1.5, 1.0)
+    keep = rng.random(len(o)) < keep_p
     o, d, sub = o[keep], d[keep], sub[keep]
     heads = pd.DataFrame({"cust": o, "day": d, "is_subscription": sub, "segment": seg[o]})
     in_campaign = camp_w[heads["day"].to_numpy()] > 0
@@ -136,8 +136,10 @@ def b2b_order_heads(rng, truth: pd.DataFrame, start: np.ndarray, end: np.ndarray
     heads = pd.concat(parts, ignore_index=True)
     c = heads["cust"].to_numpy()
     churn_day = end[c]
-    fading = (churn_day < N_DAYS - 1) & (heads["day"].to_numpy() > churn_day - 120)
-    heads = heads[~fading | (rng.random(len(heads)) < 0.35)].reset_index(drop=True)
+    # a drop in orders precedes churn: the order rhythm fades over the last 240 days
+    keep_p = np.clip((churn_day - heads["day"].to_numpy()) / 240, 0.05, 1.0) ** 1.5
+    keep_p = np.where(churn_day < N_DAYS - 1, keep_p, 1.0)
+    heads = heads[rng.random(len(heads)) < keep_p].reset_index(drop=True)
     c = heads["cust"].to_numpy()
     heads["segment"] = seg[c]
     heads["basket"] = (truth["annual_spend"].to_numpy()[c] * interval[c] / 365

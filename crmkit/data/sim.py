@@ -15,7 +15,6 @@ T0 = pd.Timestamp(START)
 N_DAYS = (pd.Timestamp(TODAY) - T0).days + 1  # 1096
 DAYS = pd.date_range(START, TODAY, freq="D")
 MONTH = DAYS.month.to_numpy()
-DOY = DAYS.dayofyear.to_numpy()
 
 
 def to_date(day) -> pd.Series | pd.Timestamp:
