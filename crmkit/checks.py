@@ -39,8 +39,12 @@ def _dtype_ok(s: pd.Series, col: Column) -> bool:
     raise ValueError(f"unknown column type {col.type!r}")
 
 
-def check_columns(df: pd.DataFrame, col: Column, where: str) -> list[str]:
-    """Check one column's dtype, missing values, allowed values and range."""
+def check_columns(df: pd.DataFrame, col: Column, where: str, latest: str | None = None) -> list[str]:
+    """Check one column's dtype, missing values, allowed values and range.
+
+    Dates must lie between the schema's EARLIEST and `latest` (default: the data world's TODAY;
+    imported data passes the import date) unless the column declares its own bounds.
+    """
     s = df[col.name]
     out = []
     if not _dtype_ok(s, col):
@@ -56,7 +60,7 @@ def check_columns(df: pd.DataFrame, col: Column, where: str) -> list[str]:
             out.append(f"{where}.{col.name}: {len(bad)} values outside {list(col.values)}: {_examples(bad)}")
     if col.type in ("date", "datetime"):
         lo = pd.Timestamp(col.min or EARLIEST)
-        hi = pd.Timestamp(col.max or TODAY) + pd.Timedelta(days=1)
+        hi = pd.Timestamp(col.max or latest or TODAY) + pd.Timedelta(days=1)
         bad = present[(present < lo) | (present >= hi)]
         if len(bad):
             out.append(f"{where}.{col.name}: {len(bad)} dates outside {lo.date()}..{(hi - pd.Timedelta(days=1)).date()}: "
@@ -71,7 +75,7 @@ def check_columns(df: pd.DataFrame, col: Column, where: str) -> list[str]:
     return out
 
 
-def check_table(df: pd.DataFrame, tbl: Table | str) -> list[str]:
+def check_table(df: pd.DataFrame, tbl: Table | str, latest: str | None = None) -> list[str]:
     """Check one table against its declaration: columns, dtypes, values and a unique key."""
     tbl = TABLE_BY_NAME[tbl] if isinstance(tbl, str) else tbl
     missing = [c for c in tbl.column_names if c not in df.columns]
@@ -83,7 +87,7 @@ def check_table(df: pd.DataFrame, tbl: Table | str) -> list[str]:
         out.append(f"{tbl.name}: columns not in the schema {extra}")
     for col in tbl.columns:
         if col.name in df.columns:
-            out += check_columns(df, col, tbl.name)
+            out += check_columns(df, col, tbl.name, latest)
     key = [k for k in tbl.key if k in df.columns]
     if key and len(key) == len(tbl.key):
         dup = df.duplicated(subset=key, keep=False)
@@ -113,14 +117,17 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[str]:
     return out
 
 
-def check_world(tables: dict[str, pd.DataFrame]) -> list[str]:
-    """Run every check on a dict of tables; return all problems (empty list: the data fits)."""
+def check_world(tables: dict[str, pd.DataFrame], latest: str | None = None) -> list[str]:
+    """Run every check on a dict of tables; return all problems (empty list: the data fits).
+
+    `latest` is the last allowed date (default: the data world's TODAY, 2025-12-31).
+    """
     out = []
     for name, df in tables.items():
         if name not in TABLE_BY_NAME:
             out.append(f"{name}: not a table of the schema")
             continue
-        out += check_table(df, name)
+        out += check_table(df, name, latest)
     return out + check_references(tables)
 
 

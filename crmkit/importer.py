@@ -744,7 +744,7 @@ def _check_rows(ld: _Loaded, mfile: str, problems: _Problems, bad_cells: set) ->
                                      value=shown, **loc))
                 continue
             if col.type in ("date", "datetime"):
-                lo, hi = pd.Timestamp(col.min or EARLIEST), pd.Timestamp(col.max or TODAY) + pd.Timedelta(days=1)
+                lo, hi = pd.Timestamp(col.min or EARLIEST), pd.Timestamp(col.max or latest_date()) + pd.Timedelta(days=1)
                 if v < lo or v >= hi:
                     last = (hi - pd.Timedelta(days=1)).strftime("%d.%m.%Y")
                     problems.add(Problem(file, f"is outside the kit's date range {lo:%d.%m.%Y}–{last}",
@@ -819,13 +819,18 @@ def _check_references(loaded: dict[str, _Loaded], mapping: Mapping, problems: _P
 _CHECK_PREFIX = re.compile(r"^(\w+)(?:\.(\w+))?: ")
 
 
+def latest_date() -> str:
+    """The last date imported data may carry: today (a company's own data runs past the data world's TODAY)."""
+    return max(TODAY, pd.Timestamp.today().strftime("%Y-%m-%d"))
+
+
 def _schema_problems(loaded: dict[str, _Loaded], problems: _Problems) -> None:
     """Run crmkit.checks and add whatever the row-level checks did not already report."""
     tables = {n: ld.df for n, ld in loaded.items()}
     covered = problems.kit_columns()
     covered_tables = {p.kit_column.split(".")[0] for p in problems.items
                       if p.kit_column and p.message.startswith("duplicate key")}
-    for msg in check_world(tables):
+    for msg in check_world(tables, latest_date()):
         m = _CHECK_PREFIX.match(msg)
         table, col = (m.group(1), m.group(2)) if m else (None, None)
         if table and col and f"{table}.{col}" in covered:
@@ -1014,7 +1019,7 @@ def _write_atomically(tables: dict[str, pd.DataFrame], out: Path, force: bool) -
         for name, df in tables.items():
             write_table(df, tmp / f"{name}.csv")
         back = {name: read_table(name, tmp) for name in tables}  # prove the files read back and fit
-        problems = check_world(back)
+        problems = check_world(back, latest_date())
         if problems:
             raise ImportProblems([Problem(out.name, p, "report this as a bug in crmkit.importer")
                                   for p in problems], "writing")

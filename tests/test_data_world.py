@@ -279,3 +279,13 @@ def test_seasonality(tables):
     per_month = lambda m: o[m].groupby(month[m]).size()  # noqa: E731
     assert per_month(office)[7] < 0.6 * per_month(office).mean()
     assert per_month(hotel)[7] > 1.3 * per_month(hotel).mean()
+
+
+def test_imported_data_may_run_past_the_data_worlds_today(tables):
+    from crmkit.importer import latest_date
+
+    orders = tables["orders"].copy()
+    orders.loc[0, "order_date"] = pd.Timestamp("2026-03-15")
+    assert any("orders.order_date" in p for p in check_world({"orders": orders}))
+    assert check_world({"orders": orders}, latest="2026-12-31") == []
+    assert latest_date() >= pd.Timestamp.today().strftime("%Y-%m-%d")
