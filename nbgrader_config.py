@@ -1,7 +1,8 @@
 """nbgrader's configuration: the repository root IS the course directory (DESIGN.md §5).
 
-Plain ``nbgrader generate_assignment 00_aloitus``, ``nbgrader autograde 00_aloitus`` and
-``nbgrader formgrader`` work from the root. Every folder ``solutions/<slug>/`` with a notebook
+Plain ``nbgrader generate_assignment 00_aloitus`` and ``nbgrader autograde 00_aloitus`` work
+from the root, and so does the formgrader: in nbgrader 0.9 it is a Jupyter server extension, not
+a command, so it is JupyterLab started in the root (``make lab``; menu Nbgrader -> Formgrader). Every folder ``solutions/<slug>/`` with a notebook
 ``<slug>.ipynb`` is an assignment. nbgrader's defaults are kept unless a comment says why not.
 
 Everything nbgrader writes (gradebook, submissions, autograded copies, feedback, the exchange and

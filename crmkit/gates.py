@@ -440,7 +440,10 @@ def solution_grade_problems(graded: GradedCopy) -> list[str]:
     problems = []
     run = read(graded.solution_run)
     for i, cell in enumerate(run.cells):
-        text = failure_text(cell) if cell.cell_type == "code" else None
+        if cell.cell_type != "code":
+            continue
+        # any error stops the notebook for a student; stderr only costs points in a test cell
+        text = failure_text(cell) if is_test(cell) else (failure_text(cell) if errors(cell) else None)
         if text:
             problems.append(f"{graded.slug} solution: {label(run, i)} fails:\n{text[-1500:]}")
     for c in graded.solution.autograded:

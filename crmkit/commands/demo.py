@@ -168,7 +168,7 @@ def step_autograde(demo: Demo) -> None:
         demo.note(f"    submitted:  {demo.rel(submitted)}")
         demo.note(f"    autograded: {demo.rel(nbg.autograded_notebook(slug, student, demo.root))}")
     db = nbg.load_config(demo.root).CourseDirectory.db_url.replace("sqlite:///", "")
-    demo.note(f"gradebook: {demo.rel(Path(db))} (open it with `nbgrader formgrader` or `make lab`)")
+    demo.note(f"gradebook: {demo.rel(Path(db))} (grade the written answers in Formgrader: `make lab`, menu Nbgrader → Formgrader)")
 
 
 #: the demo's steps in order; each takes the shared :class:`Demo`
