@@ -197,10 +197,13 @@ def resolve(path: str | os.PathLike | None, root: str | os.PathLike = ROOT) -> P
 
 
 def load(path: str | os.PathLike | None = None, root: str | os.PathLike = ROOT,
-         available: list[str] | None = None, db_url: str | None = None) -> Policy:
+         available: list[str] | None = None, db_url: str | None = None,
+         check_assignments: bool = True) -> Policy:
     """Read and validate a policy; raise :class:`PolicyError` listing every problem.
 
     ``available`` overrides the assignments that exist (otherwise read from ``assignments_from``).
+    ``check_assignments=False`` tolerates named assignments that do not exist yet (they are left
+    out of the categories): for the competence profile, which needs only the policy's settings.
     """
     root = Path(root)
     path = resolve(path, root)
@@ -214,6 +217,7 @@ def load(path: str | os.PathLike | None = None, root: str | os.PathLike = ROOT,
         raise PolicyError(path, [f"not valid TOML: {e}"]) from None
 
     problems: list[str] = []
+    absent: list[str] = []  # named assignments that do not exist (problems unless check_assignments=False)
     _check_keys(data, _TOP_KEYS, "top level", problems)
 
     source = _choice(data.get("assignments_from", "solutions"), ASSIGNMENT_SOURCES, "assignments_from", problems)
@@ -274,11 +278,11 @@ def load(path: str | os.PathLike | None = None, root: str | os.PathLike = ROOT,
             if _is_pattern(a):
                 matched = [s for s in available if fnmatch.fnmatchcase(s, a)]
                 if not matched:
-                    problems.append(f"{where}: pattern {a!r} matches no assignment in {where_from} "
+                    absent.append(f"{where}: pattern {a!r} matches no assignment in {where_from} "
                                     f"(there: {', '.join(available) or 'none'})")
                 slugs += [m for m in matched if m not in slugs]
             elif a not in available:
-                problems.append(f"{where}: assignment {a!r} does not exist in {where_from} "
+                absent.append(f"{where}: assignment {a!r} does not exist in {where_from} "
                                 f"(there: {', '.join(available) or 'none'})")
             elif a not in slugs:
                 slugs.append(a)
@@ -397,6 +401,8 @@ def load(path: str | os.PathLike | None = None, root: str | os.PathLike = ROOT,
     for key in ("course", "title"):
         if key in data and not isinstance(data[key], str):
             problems.append(f"{key}: expected text")
+    if check_assignments:
+        problems = absent + problems
     if problems:
         raise PolicyError(path, problems)
     return Policy(path=path, root=root, course=str(data.get("course", "")), title=str(data.get("title", "")),
