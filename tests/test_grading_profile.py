@@ -91,9 +91,10 @@ def test_hand_computed_profiles(course):
 def test_class_matrix(course):
     ps, _ = profiles(course)
     m = prof.class_matrix(list(ps.values()))
-    # A1 assessed for s1 (5) and s2 (1-2); s3's failed submission is no evidence
-    assert m["A1"] == {"1-2": (2, 2), "3-4": (1, 2), "5": (1, 2)}
-    assert m["A3"] == {"1-2": (0, 1), "3-4": (0, 1), "5": (0, 1)}
+    # A1: s1 shows 5 (all levels assessed), s2 shows 1-2 (3-4 waits for grading, 5 missing: not
+    # assessed); s3's failed submission is no evidence
+    assert m["A1"] == {"1-2": (2, 2), "3-4": (1, 1), "5": (1, 1)}
+    assert m["A3"] == {"1-2": (0, 1), "3-4": (0, 0), "5": (0, 1)}
     assert m["B1"] == {"1-2": (0, 0), "3-4": (0, 0), "5": (0, 0)}
 
 

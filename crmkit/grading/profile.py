@@ -18,7 +18,7 @@ Every graded cell of a ``solutions/`` notebook names its outcomes and level
   (``[profile] threshold`` in the policy, default 60 %), and every lower level of that outcome is
   either ≥ the threshold or was not assessed. Otherwise the outcome shows "none" (ei näyttöä).
 * The class view: for each outcome and level, the share of students who reached at least that
-  level, among the students for whom the outcome was assessed at all.
+  level, among the students whose work assessed that outcome at that level.
 """
 
 from __future__ import annotations
@@ -212,13 +212,13 @@ def student_profile(student: str, data: gbk.GradebookData, tags, threshold: Deci
 
 
 def class_matrix(profiles: list[Profile]) -> dict[str, dict[str, tuple[int, int]]]:
-    """outcome -> level -> (students who reached at least that level, students assessed on the outcome)."""
+    """outcome -> level -> (students who reached at least that level, students assessed at that level)."""
     out = {}
     for o in OUTCOMES:
         results = [next(r for r in p.outcomes if r.outcome == o) for p in profiles]
-        assessed = [r for r in results if r.assessed()]
         out[o] = {}
         for i, level in enumerate(LEVELS):
+            assessed = [r for r in results if r.shares.get(level) is not None and r.shares[level].possible]
             reached = sum(1 for r in assessed if r.shown != NONE and LEVELS.index(r.shown) >= i)
             out[o][level] = (reached, len(assessed))
     return out
