@@ -18,6 +18,10 @@ SUBCOMMANDS = {
     "demo": "crmkit.commands.demo",
     "release": "crmkit.commands.release",
     "env": "crmkit.commands.env",
+    "grades": "crmkit.commands.grades",
+    "profile": "crmkit.commands.profile",
+    "report": "crmkit.commands.report",
+    "bundle": "crmkit.commands.bundle",
 }
 
 HELPS = {
@@ -27,6 +31,10 @@ HELPS = {
     "demo": "the main job: data world, release, student run, autograde",
     "release": "regenerate notebooks/ from solutions/ (nbgrader generate_assignment)",
     "env": "print shell exports that keep Jupyter/IPython/matplotlib state in .jupyter/",
+    "grades": "weighted final grades (H-5) from the gradebook; Moodle CSV",
+    "profile": "competence profile per learning outcome (HTML + CSV) for a student or --all",
+    "report": "class report: one HTML page with grades, scores, outcomes, failed and missing work",
+    "bundle": "the student kit: notebooks, data, environment, guides; provably without solutions",
 }
 
 
