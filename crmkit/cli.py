@@ -22,6 +22,8 @@ SUBCOMMANDS = {
     "profile": "crmkit.commands.profile",
     "report": "crmkit.commands.report",
     "bundle": "crmkit.commands.bundle",
+    "autograde": "crmkit.commands.autograde",
+    "feedback": "crmkit.commands.feedback",
 }
 
 HELPS = {
@@ -35,6 +37,8 @@ HELPS = {
     "profile": "competence profile per learning outcome (HTML + CSV) for a student or --all",
     "report": "class report: one HTML page with grades, scores, outcomes, failed and missing work",
     "bundle": "the student kit: notebooks, data, environment, guides; provably without solutions",
+    "autograde": "parallel sandboxed autograding of grading/submitted/*/ASSIGNMENT into the gradebook",
+    "feedback": "nbgrader's HTML feedback with the hidden tests removed; failed submissions say why",
 }
 
 

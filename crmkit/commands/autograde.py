@@ -1,0 +1,73 @@
+"""`crmkit autograde ASSIGNMENT [--jobs N] [--student ID …]`: parallel, sandboxed autograding.
+
+Grades ``grading/submitted/*/ASSIGNMENT`` into nbgrader's gradebook with nbgrader's own
+preprocessors, each student's kernel in a bubblewrap sandbox with time and memory limits; writes a
+status per student (graded / awaiting manual grading / failed with the reason / missing) to
+``grading/status/ASSIGNMENT.json``. Re-running skips unchanged submissions (``--force`` regrades).
+Exit status: 0 all graded, 1 some submissions failed (listed), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+HELP = "parallel sandboxed autograding of grading/submitted/*/ASSIGNMENT into the gradebook"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from crmkit.sandbox import Limits
+
+    d = Limits()
+    parser.description = __doc__.split("\n\n")[1].replace("\n", " ")
+    parser.add_argument("assignment", help="the assignment (folder name in solutions/)")
+    parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2,
+                        help="students graded at the same time (default: number of cores)")
+    parser.add_argument("--student", nargs="+", default=None, metavar="ID", help="only these students")
+    parser.add_argument("--force", action="store_true", help="grade again even if the submission is unchanged")
+    parser.add_argument("--timeout", type=int, default=None,
+                        help="seconds per cell (default: Execute.timeout of nbgrader_config.py)")
+    parser.add_argument("--notebook-timeout", type=int, default=d.notebook_timeout,
+                        help=f"seconds for a whole notebook before its kernel is killed (default {d.notebook_timeout})")
+    parser.add_argument("--memory", type=int, default=d.memory_mb, metavar="MB",
+                        help=f"memory (address space) per notebook in MB (default {d.memory_mb})")
+    parser.add_argument("--sandbox", choices=["auto", "require", "off"], default="auto",
+                        help="auto: bubblewrap if it works here, else limits only with a warning (default)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--root", default=None, help=argparse.SUPPRESS)  # a course copy (tests)
+
+
+def print_outcomes(outcomes, say=print) -> int:
+    from crmkit import autograde as ag
+
+    counts = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    say(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "nothing to grade")
+    for o in outcomes:
+        score = f"{o.score:g} / {o.max_score:g}" if o.score is not None and o.max_score else "-"
+        extra = f" – {o.reason}" if o.reason else ""
+        done = " (unchanged, skipped)" if o.skipped else (f" ({o.seconds:.1f} s)" if o.seconds else "")
+        say(f"  {o.student:<20} {o.status:<24} {score:>12}{done}{extra}")
+    return 1 if any(o.status == ag.FAILED for o in outcomes) else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from crmkit import autograde as ag
+    from crmkit import nbg
+    from crmkit.paths import ROOT
+    from crmkit.sandbox import Limits
+
+    root = Path(args.root).resolve() if args.root else ROOT
+    timeout = args.timeout or int(nbg.load_config(root).Execute.get("timeout", 120))
+    limits = Limits(cell_timeout=timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory)
+    try:
+        outcomes = ag.autograde(args.assignment, root, jobs=args.jobs, students=args.student, limits=limits,
+                                force=args.force, progress=not args.no_progress, sandbox=args.sandbox)
+    except (ValueError, RuntimeError) as e:
+        print(e)
+        return 2
+    code = print_outcomes(outcomes)
+    print(f"status file: {ag.status_path(root, args.assignment)}")
+    return code
