@@ -1,0 +1,184 @@
+"""Feedback that keeps the hidden tests hidden (``crmkit feedback ASSIGNMENT``).
+
+nbgrader's ``generate_feedback`` renders the autograded notebook, in which OverwriteCells has put
+the hidden tests back: the feedback would show their source, and a failing test's traceback quotes
+the failing line and the lines around it. The kit runs nbgrader's own GenerateFeedback converter
+with one more preprocessor in front, :class:`HideHiddenTests`, which works on the in-memory copy
+(the autograded notebook is never changed):
+
+* every ``### BEGIN HIDDEN TESTS`` … ``### END HIDDEN TESTS`` region is removed from the source;
+* an error in a test cell keeps only ``ename: message`` (no traceback); if the failing line is a
+  hidden test, the message is replaced by *Piilotettu testi ei mennyt läpi* (the assert message
+  could quote the hidden check);
+* any other output of a test cell that quotes a hidden line is dropped.
+
+Afterwards every page is checked: no non-trivial hidden-test line of ``solutions/<slug>`` may
+appear in its text (:func:`leaks`); a page that fails the check is removed and reported.
+
+A failed submission (status file) gets a page that says why, in Finnish, above nbgrader's feedback
+when there is an autograded notebook, or on its own when the notebook could not be graded at all.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List as TList
+from traitlets import Unicode
+
+from crmkit.paths import ROOT
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TAG = re.compile(r"<[^>]+>")
+HIDDEN_FAILED = "Piilotettu testi ei mennyt läpi (piilotettujen testien koodia ei näytetä palautteessa)."
+
+
+def hidden_lines(source_nb) -> set[str]:
+    """Non-trivial lines of hidden tests that appear nowhere else in the notebook (stripped)."""
+    from crmkit import gates
+
+    hidden, public = set(), set()
+    for c in source_nb.cells:
+        inside = set()
+        for region in gates.regions(c.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            inside.update(l.strip() for l in region)
+        hidden |= inside
+        public.update(l.strip() for l in gates.strip_hidden(c.source).splitlines())
+    return {l for l in hidden if l and l not in public and not gates._TRIVIAL.match(l)
+            and l not in gates._TRIVIAL_WORDS}
+
+
+def page_text(text: str) -> str:
+    """What a reader sees in an HTML page: tags removed, entities decoded."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def leaks(html_text: str, lines: set[str]) -> list[str]:
+    """The hidden-test lines that appear in the page's text."""
+    text = page_text(html_text)
+    seen = {l.strip() for l in text.splitlines()}
+    return sorted(l for l in lines if l in seen or l in text)
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Remove hidden tests, and any output quoting them, from the notebook being rendered."""
+
+    extra_hidden = TList(Unicode(), help="hidden lines from the source notebook").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, index):
+        from crmkit import gates
+
+        if cell.cell_type != "code":
+            return cell, resources
+        regions = gates.regions(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        own = {l.strip() for r in regions for l in r if l.strip()}
+        is_test = gates.is_test(cell) or bool(regions)
+        if not is_test:
+            return cell, resources
+        hidden = own | set(self.extra_hidden)
+        cell.source = gates.strip_hidden(cell.source)
+        outputs = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                tb = [_ANSI.sub("", t) for t in out.get("traceback", [])]
+                failing = next((m.group(1).strip() for t in tb for m in
+                                [re.search(r"^-*>\s*\d+\s(.*)$", t, re.M)] if m), "")
+                ename, evalue = out.get("ename", "Error"), str(out.get("evalue", ""))
+                if failing in hidden or any(h in evalue for h in hidden):
+                    evalue = HIDDEN_FAILED
+                out["evalue"] = evalue
+                out["traceback"] = [f"{ename}: {evalue}" if evalue else ename]
+                outputs.append(out)
+                continue
+            text = str(out)
+            if any(h in text for h in hidden):
+                continue
+            outputs.append(out)
+        cell.outputs = outputs
+        return cell, resources
+
+
+def _banner(reason: str) -> str:
+    return ('<div style="background:#fff3f0;border-left:6px solid #c0392b;padding:1em 1.2em;margin:1em;'
+            'font-family:sans-serif;font-size:1.05em">'
+            "<strong>Palautustasi ei voitu arvioida kokonaan.</strong><br>"
+            f"Syy: {html.escape(reason)}<br>"
+            "Korjaa muistikirja (aja se alusta loppuun: <em>Kernel → Restart Kernel and Run All Cells</em>) "
+            "ja palauta se uudelleen, tai kysy opettajalta.</div>")
+
+
+def _standalone(slug: str, student: str, reason: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="fi">\n<head><meta charset="utf-8"><title>{html.escape(slug)} – '
+            f"palaute</title></head>\n<body>\n<h1>{html.escape(slug)}: palaute ({html.escape(student)})</h1>\n"
+            f"{_banner(reason)}\n<p>Muistikirjaa ei voitu ajaa, joten pisteitä ei ole. Palautteessa ei ole "
+            "muuta sisältöä.</p>\n</body>\n</html>\n")
+
+
+def generate(slug: str, root: Path = ROOT, students: list[str] | None = None, say=print) -> dict:
+    """Write feedback pages for ``slug``; return {"written": [...], "failed": [...], "leaks": [...]}."""
+    import logging
+
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    from crmkit import autograde as ag
+    from crmkit import gates, nbg
+    from crmkit.env import isolate_jupyter_state
+
+    isolate_jupyter_state()
+    root = Path(root).resolve()
+    source = gates.read(nbg.source_notebook(slug, root))
+    lines = hidden_lines(source)
+    status = ag.read_status(root, slug)
+    autograded_dir = nbg._step_dir(root, "autograded")
+    feedback_dir = nbg._step_dir(root, "feedback")
+    graded = sorted(p.parent.parent.name for p in autograded_dir.glob(f"*/{slug}/{slug}.ipynb"))
+    if students:
+        graded = [s for s in graded if s in students]
+    result = {"written": [], "failed": [], "leaks": []}
+    log = logging.getLogger("crmkit.feedback")
+    log.propagate = False
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+    for student in graded:
+        cfg = nbg.load_config(root)
+        cfg.CourseDirectory.root = str(root)
+        cfg.CourseDirectory.assignment_id = slug
+        cfg.CourseDirectory.student_id = student
+        cfg.BaseConverter.force = True
+        cfg.HideHiddenTests.extra_hidden = sorted(lines)
+        defaults = list(GenerateFeedback.class_traits()["preprocessors"].default())
+        cfg.GenerateFeedback.preprocessors = [HideHiddenTests] + defaults
+        try:
+            GenerateFeedback(coursedir=CourseDirectory(config=cfg, log=log), config=cfg, log=log).start()
+        except BaseException as e:  # noqa: BLE001 - one student's feedback failing must not stop the rest
+            say(f"feedback {slug} / {student}: nbgrader could not render it ({type(e).__name__}: {e})")
+    students_all = set(graded) | {s for s, e in status.items() if e.get("status") == ag.FAILED}
+    if students:
+        students_all &= set(students)
+    for student in sorted(students_all):
+        page = feedback_dir / student / slug / f"{slug}.html"
+        entry = status.get(student, {})
+        if entry.get("status") == ag.FAILED:
+            reason = entry.get("reason") or "syy ei tiedossa"
+            if page.exists():
+                text = page.read_text(encoding="utf-8")
+                text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _banner(reason), text, count=1)
+            else:
+                text = _standalone(slug, student, reason)
+            page.parent.mkdir(parents=True, exist_ok=True)
+            page.write_text(text, encoding="utf-8")
+            result["failed"].append(student)
+        if not page.exists():
+            continue
+        found = leaks(page.read_text(encoding="utf-8"), lines)
+        if found:
+            page.unlink()
+            result["leaks"].append((student, found))
+            say(f"feedback {slug} / {student}: REMOVED, it showed hidden-test lines: {found[:3]}")
+            continue
+        result["written"].append(page)
+    return result
