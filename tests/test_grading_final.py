@@ -15,7 +15,7 @@ import pytest
 from crmkit import cli
 from crmkit.grading import final, gradebook, policy
 from crmkit.paths import ROOT
-from grading_fixtures import Cell, grade, make_course, record_failure, single
+from grading_fixtures import Cell, grade, make_course, record_failure, session, single
 
 LESSONS = ("01_asiakastieto", "02_ostoprosessi")
 
@@ -77,9 +77,10 @@ CLASS = {
 
 
 def test_hand_computed_class_and_exact_boundaries(course):
-    for student, (scores, _, _) in CLASS.items():
-        t, p, l1, l2 = scores
-        enter(course, student, t, p, (l1, l2))
+    with session(course):
+        for student, (scores, _, _) in CLASS.items():
+            t, p, l1, l2 = scores
+            enter(course, student, t, p, (l1, l2))
     pol, data, grades = compute(course)
     assert set(grades) == set(CLASS)
     for student, (_, weighted, expected) in CLASS.items():

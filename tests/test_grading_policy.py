@@ -10,7 +10,7 @@ import pytest
 from crmkit import cli, nbg
 from crmkit.grading import attendance, final, gradebook, policy
 from crmkit.paths import ROOT
-from grading_fixtures import add_student, grade, make_course, single
+from grading_fixtures import add_student, grade, make_course, session, single
 
 MAIN = ROOT / "grading" / "policy.toml"
 SAL = ROOT / "grading" / "policies" / "sal4hm003.toml"
@@ -144,11 +144,12 @@ SAL_CLASS = {
 def sal_course(tmp_path):
     root = make_course(tmp_path, SAL_ASSIGNMENTS, solutions=False)
     lines = ["student_id;attended;sessions"]
-    for student, (scores, attended, _, _) in SAL_CLASS.items():
-        for name, score in zip(SAL_ASSIGNMENTS, scores):
-            grade(root, student, name, {f"{name}_score": score})
-        if attended is not None:
-            lines.append(f"{student};{attended};12")
+    with session(root):
+        for student, (scores, attended, _, _) in SAL_CLASS.items():
+            for name, score in zip(SAL_ASSIGNMENTS, scores):
+                grade(root, student, name, {f"{name}_score": score})
+            if attended is not None:
+                lines.append(f"{student};{attended};12")
     lines.append("i_only_attendance;12;12")
     (root / "grading" / "attendance-sal4hm003.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
