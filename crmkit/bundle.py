@@ -174,15 +174,26 @@ def build(p: Plan) -> bytes:
 
 
 def _secrets(root: Path) -> dict[str, str]:
-    """Every non-trivial line of every solution region and hidden test in solutions/ -> where from."""
+    """Every non-trivial line of every solution region and hidden test in solutions/ -> where from.
+
+    A line the teacher also wrote outside every secret region, in any solutions/ notebook (e.g. a
+    worked example in lesson 03 that is the answer of an exercise in lesson 05), is public
+    anyway and is not counted as a secret.
+    """
     from crmkit import gates, nbg
 
-    out = {}
+    out, public = {}, set()
     for slug in nbg.assignments(root):
         for path in sorted((root / "solutions" / slug).glob("*.ipynb")):
-            for line, where in gates.secret_lines(gates.read(path)).items():
+            nb = gates.read(path)
+            for line, where in gates.secret_lines(nb).items():
                 out.setdefault(line, f"{where} of {path.relative_to(root)}")
-    return out
+            for cell in nb.cells:
+                inside = {l.strip() for begin, end in (("BEGIN SOLUTION", "END SOLUTION"),
+                                                       ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS"))
+                          for region in gates.regions(cell.source, begin, end) for l in region}
+                public.update(l.strip() for l in cell.source.splitlines() if l.strip() not in inside)
+    return {line: where for line, where in out.items() if line not in public}
 
 
 def _strings(obj):

@@ -130,3 +130,15 @@ def test_the_real_kit_is_clean():
     assert all(f"notebooks/{s}/{s}.ipynb" in names for s in
                [d.name for d in (ROOT / "notebooks").iterdir() if (d / f"{d.name}.ipynb").exists()])
     assert bundle.problems(bundle.build(p), ROOT) == []
+
+
+def test_a_line_the_teacher_made_public_elsewhere_is_not_a_leak(course):
+    """A worked example in one lesson may be another lesson's answer: shown anyway, so not a secret."""
+    from crmkit import authoring as a
+
+    line = "return float(pd.Series(arvot).median())"
+    a.write([a.markdown(f"# 98\n\n{a.TOTAL_PHRASE} 0"), a.code(f"def esimerkki(arvot):\n    {line}")],
+            course / "solutions" / "98_esimerkki" / "98_esimerkki.ipynb")
+    (course / "data" / "esimerkki.py").write_text(f"def f(arvot):\n    {line}\n", encoding="utf-8")
+    path, _, _ = bundle.make(course)
+    assert path.exists()
