@@ -282,6 +282,10 @@ def grade_one(job: dict) -> dict:
 
     from crmkit import gates, nbg
 
+    import warnings
+
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", message=".*not in session.*")
     root, slug, student = Path(job["root"]), job["slug"], job["student"]
     limits = Limits(**job["limits"])
     t0 = time.perf_counter()
@@ -402,6 +406,15 @@ def grade_one(job: dict) -> dict:
 # the batch
 
 
+def _mp_context():
+    """spawn (no inherited threads or event loops); fork when __main__ cannot be re-imported (stdin)."""
+    import sys
+    from multiprocessing import get_context
+
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    return get_context("spawn" if main and os.path.exists(main) else "fork")
+
+
 def students_with_submission(root: Path, slug: str) -> list[str]:
     from crmkit import nbg
 
@@ -433,8 +446,6 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
     "require" (refuse without bubblewrap), "off" (limits only; for comparisons).
     """
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
     from crmkit import nbg
     from crmkit.env import isolate_jupyter_state
     from crmkit.sandbox import sandbox_available, warn_no_sandbox
@@ -508,14 +519,14 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
                dynamic_ncols=True, leave=False)
     jobs = max(1, min(jobs, len(todo)))
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
             futures = {pool.submit(grade_one, job): job for job in todo}
             for fut in as_completed(futures):
                 job = futures[fut]
                 try:
                     o = Outcome(**fut.result())
                 except Exception as e:  # noqa: BLE001 - a crashed worker fails only its student
-                    o = Outcome(student=job["student"], status=FAILED, hash=job["hash"],
+                    o = Outcome(student=job["student"], status=FAILED, hash="",  # no hash: retried next run
                                 reason=f"arvioinnin työprosessi kaatui ({type(e).__name__}: {e})")
                 status[o.student] = _entry(o)
                 write_status(root, slug, status)  # at once: an interrupted batch resumes from here
