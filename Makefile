@@ -12,7 +12,7 @@ STAMP := $(VENV)/.crmkit-setup.stamp
 # of variables lives in crmkit/env.py, `crmkit env` prints it as exports.
 JUPYTER_ENV = eval "$$($(BIN)/crmkit env)"
 
-.PHONY: help setup sandbox-tools demo test lab data release bench
+.PHONY: help setup sandbox-tools demo test lab data release bundle bench
 
 help:
 	@echo "make demo     data world, release, a student's run, autograde (the main job)"
@@ -21,6 +21,7 @@ help:
 	@echo "make lab      JupyterLab on the kit, nbgrader extensions enabled"
 	@echo "make data     regenerate the sample data world into data/"
 	@echo "make release  regenerate notebooks/ from solutions/ (nbgrader generate_assignment)"
+	@echo "make bundle   the student kit dist/*.zip (notebooks, data, environment, guides; leak-checked)"
 	@echo "make bench    run the benchmarks bench/bench_*.py"
 
 setup: $(STAMP)
@@ -64,6 +65,9 @@ data: setup
 
 release: setup
 	$(BIN)/crmkit release
+
+bundle: setup
+	$(BIN)/crmkit bundle
 
 bench: setup
 	$(JUPYTER_ENV); shopt -s nullglob; files=(bench/bench_*.py); \
