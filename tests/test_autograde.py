@@ -1,0 +1,208 @@
+"""crmkit autograde / feedback / sandbox on a small fixture course (tests/nbfixtures.py).
+
+One class of submissions is graded once per module (parallel, sandboxed) and once by serial
+`nbgrader autograde` in a second copy; the tests read both.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import nbfixtures as fx
+from crmkit import autograde as ag
+from crmkit import cli, feedback, gates, nbg
+from crmkit.sandbox import Limits, run_sandboxed, sandbox_available
+
+pytestmark = pytest.mark.slow
+
+LIMITS = Limits(cell_timeout=20, notebook_timeout=120, memory_mb=1024)
+NEEDS_SANDBOX = pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandbox: {sandbox_available()[1]}")
+
+
+def _answers(nb, **sources):
+    nb = copy.deepcopy(nb)
+    for c in nb.cells:
+        gid = gates.grade_meta(c).get("grade_id")
+        if gid in sources:
+            c.source = sources[gid]
+    return nb
+
+
+def _class(course: Path) -> dict[str, bytes]:
+    """Normal students (whose scores serial nbgrader must reproduce) and problem students."""
+    release = gates.read(nbg.release_notebook(fx.SLUG, course))
+    from crmkit.demo_class import _solved
+
+    solved = {"t1_mediaani": _solved(fx.ANSWER_1),
+              "t2_osuus": "osuus = 3 / 12"}
+    good = _answers(release, **solved)
+    half = _answers(release, t2_osuus="osuus = 3 / 12")
+    wrong = _answers(release, **{**solved, "t2_osuus": "osuus = 12 / 3"})
+    loop = _answers(release, **{**solved, "t2_osuus": "while True:\n    pass"})
+    memory = _answers(release, **{**solved, "t2_osuus": "x = bytearray(3 * 1024 ** 3)\nosuus = 0.25"})
+    deleted = copy.deepcopy(good)
+    deleted.cells = [c for c in deleted.cells if gates.grade_meta(c).get("grade_id") != "t2_osuus_testit"]
+    from crmkit.paths import ROOT
+
+    secret = [str(course / "solutions"), str(course / "grading" / "gradebook.db"), str(course / "grading" / "submitted"),
+              str(ROOT / "solutions"), str(ROOT / "grading")]
+    spy = _answers(release, **{**solved, "t2_osuus": (
+        f"import os\nleak = [p for p in {secret!r} if os.path.exists(p)]\nosuus = 0.25 if not leak else 99")})
+    w = lambda nb: nbformat.writes(nb).encode()  # noqa: E731
+    return {"s_good": w(good), "s_half": w(half), "s_wrong": w(wrong), "s_blank": w(release), "s_spy": w(spy),
+            "x_loop": w(loop), "x_memory": w(memory), "x_deleted": w(deleted),
+            "x_corrupt": b'{\n "cells": [\n  {"cell_type": \n'}
+
+
+NORMAL = ["s_blank", "s_good", "s_half", "s_wrong"]
+
+
+def _submit(course: Path, students: dict[str, bytes]) -> None:
+    for s, data in students.items():
+        p = nbg.submitted_notebook(fx.SLUG, s, course)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        (p.parent / "timestamp.txt").write_text("2026-03-02 12:00:00.000000 UTC\n")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The class graded by `crmkit autograde --jobs 2` (course) and serial nbgrader (serial)."""
+    base = tmp_path_factory.mktemp("ag")
+    course = fx.make_course(base / "a")
+    students = _class(course)
+    _submit(course, students)
+    outcomes = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=2, limits=LIMITS, progress=False)}
+    serial = fx.make_course(base / "b")
+    _submit(serial, {s: students[s] for s in NORMAL})
+    nbg.autograde(fx.SLUG, None, serial)
+    return course, serial, outcomes
+
+
+def test_parallel_scores_equal_serial_nbgrader(graded):
+    course, serial, outcomes = graded
+    for s in NORMAL:
+        mine, theirs = nbg.scores(fx.SLUG, s, course), nbg.scores(fx.SLUG, s, serial)
+        assert [(c.name, c.score) for c in mine.cells] == [(c.name, c.score) for c in theirs.cells], s
+        assert mine.code_score == theirs.code_score
+    assert [nbg.scores(fx.SLUG, s, course).code_score for s in NORMAL] == [0, 3, 1, 2]
+    # the free-text cell waits for the teacher; nbgrader gives an unchanged (blank) answer 0 itself
+    assert {s: outcomes[s].status for s in NORMAL} == {"s_blank": ag.GRADED, "s_good": ag.PENDING,
+                                                       "s_half": ag.PENDING, "s_wrong": ag.PENDING}
+
+
+def test_problem_submissions_get_their_own_status(graded):
+    course, _, out = graded
+    assert out["x_loop"].status == ag.FAILED and "aikaraja ylittyi solussa 8 (t2_osuus) (20 s)" in out["x_loop"].reason
+    assert out["x_memory"].status == ag.FAILED and "muistiraja 1 GB ylittyi solussa 8" in out["x_memory"].reason
+    assert out["x_deleted"].status == ag.FAILED and out["x_deleted"].reason == "testisolu t2_osuus_testit poistettu"
+    assert out["x_corrupt"].status == ag.FAILED
+    assert out["x_corrupt"].reason == "tiedosto ei ole kelvollinen muistikirja (JSON-virhe rivillä 3)"
+    # the loop and the memory bomb did not cost the rest of their notebook
+    assert nbg.scores(fx.SLUG, "x_loop", course).code_score == 2
+    status = json.loads(ag.status_path(course, fx.SLUG).read_text())
+    assert status["x_corrupt"]["status"] == "failed" and status["s_good"]["status"] == ag.PENDING
+    from crmkit.grading import gradebook
+
+    assert gradebook.read(course, [fx.SLUG]).result("x_loop", fx.SLUG).status == gradebook.FAILED
+    # nothing lost: the submissions are untouched, the gradebook was backed up
+    assert nbg.submitted_notebook(fx.SLUG, "x_corrupt", course).read_bytes().startswith(b'{\n "cells"')
+    assert list((course / "grading" / "backups").glob("gradebook-*.db"))
+
+
+@NEEDS_SANDBOX
+def test_sandboxed_kernel_saw_no_solutions_or_gradebook(graded):
+    course, _, out = graded
+    assert out["s_spy"].status == ag.PENDING
+    assert nbg.scores(fx.SLUG, "s_spy", course).code_score == 3  # it found nothing to leak
+
+
+def test_rerun_is_idempotent_and_resumes(graded, capsys):
+    course, _, first = graded
+    before = json.loads(ag.status_path(course, fx.SLUG).read_text())
+    again = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=2, limits=LIMITS, progress=False)}
+    assert all(o.skipped for o in again.values())
+    assert {s: o.status for s, o in again.items()} == {s: o.status for s, o in first.items()}
+    # an interrupted batch: one student's entry is lost -> only that student is graded again
+    status = json.loads(ag.status_path(course, fx.SLUG).read_text())
+    del status["s_half"]
+    ag.write_status(course, fx.SLUG, status)
+    third = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=1, limits=LIMITS, progress=False)}
+    assert [s for s, o in third.items() if not o.skipped] == ["s_half"]
+    assert third["s_half"].score == first["s_half"].score
+    after = json.loads(ag.status_path(course, fx.SLUG).read_text())
+    assert {s: e["status"] for s, e in after.items()} == {s: e["status"] for s, e in before.items()}
+
+
+def test_feedback_never_shows_hidden_tests(graded):
+    course, serial, _ = graded
+    lines = feedback.hidden_lines(gates.read(nbg.source_notebook(fx.SLUG, course)))
+    assert "assert mediaani([5]) == 5.0" in lines
+    # plain nbgrader leaks them (this is what the kit fixes)
+    nbg.run(["generate_feedback", fx.SLUG, "--force"], serial)
+    plain = (serial / "grading" / "feedback" / "s_wrong" / fx.SLUG / f"{fx.SLUG}.html").read_text()
+    assert feedback.leaks(plain, lines)
+    assert cli.main(["feedback", fx.SLUG, "--root", str(course)]) == 0
+    pages = list((course / "grading" / "feedback").glob(f"*/{fx.SLUG}/*.html"))
+    assert len(pages) == 9
+    for page in pages:
+        text = page.read_text()
+        assert not feedback.leaks(text, lines), page
+        assert "HIDDEN TESTS" not in text
+    wrong = feedback.page_text((course / "grading" / "feedback" / "s_wrong" / fx.SLUG / f"{fx.SLUG}.html").read_text())
+    assert "väärin päin" in wrong  # the visible test's message is kept
+    corrupt = feedback.page_text((course / "grading" / "feedback" / "x_corrupt" / fx.SLUG / f"{fx.SLUG}.html").read_text())
+    assert "JSON-virhe rivillä 3" in corrupt and "Palautustasi ei voitu arvioida" in corrupt
+    loop = feedback.page_text((course / "grading" / "feedback" / "x_loop" / fx.SLUG / f"{fx.SLUG}.html").read_text())
+    assert "aikaraja ylittyi" in loop
+
+
+@NEEDS_SANDBOX
+def test_sandbox_denies_reading_writing_and_network(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    secret = tmp_path / "course" / "solutions" / "x.txt"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("salainen")
+    from crmkit.paths import ROOT
+
+    code = f"""
+import os, socket
+def tries(f):
+    try:
+        f(); return "yes"
+    except Exception as e:
+        return type(e).__name__
+print("read_course", tries(lambda: open({str(secret)!r}).read()))
+print("read_repo_solutions", tries(lambda: os.listdir({str(ROOT / 'solutions')!r})))
+print("read_repo_grading", tries(lambda: os.listdir({str(ROOT / 'grading')!r})))
+print("write_outside", tries(lambda: open({str(ROOT / 'crmkit' / 'x.txt')!r}, "w")))
+print("write_tmp", tries(lambda: open("/var/tmp/x", "w").write("x")))
+print("write_scratch", tries(lambda: open({str(scratch / 'ok.txt')!r}, "w").write("x")))
+print("network", tries(lambda: socket.create_connection(("1.1.1.1", 53), timeout=3)))
+print("import_crmkit", tries(lambda: __import__("crmkit.lesson")))
+"""
+    r = run_sandboxed(code, str(scratch), hide=[str(tmp_path / "course"), str(ROOT)], expose=[str(ROOT / "data")])
+    got = dict(line.split() for line in r.stdout.split("\n") if line.strip())
+    assert got["read_course"] in ("FileNotFoundError", "PermissionError"), r.stderr
+    assert got["read_repo_solutions"] == "FileNotFoundError" and got["read_repo_grading"] == "FileNotFoundError"
+    assert got["write_outside"] != "yes" and got["write_tmp"] != "yes"
+    assert got["write_scratch"] == "yes" and (scratch / "ok.txt").exists()
+    assert got["network"] == "OSError"
+    assert got["import_crmkit"] == "yes"
+
+
+def test_no_sandbox_warns_loudly(capsys):
+    from crmkit.sandbox import warn_no_sandbox
+
+    warn_no_sandbox("bubblewrap is not installed")
+    err = capsys.readouterr().err
+    assert "NO SANDBOX" in err and "resource limits only" in err
