@@ -94,9 +94,8 @@ def test_parallel_scores_equal_serial_nbgrader(graded):
         assert [(c.name, c.score) for c in mine.cells] == [(c.name, c.score) for c in theirs.cells], s
         assert mine.code_score == theirs.code_score
     assert [nbg.scores(fx.SLUG, s, course).code_score for s in NORMAL] == [0, 3, 1, 2]
-    # the free-text cell waits for the teacher; nbgrader gives an unchanged (blank) answer 0 itself
-    assert {s: outcomes[s].status for s in NORMAL} == {"s_blank": ag.GRADED, "s_good": ag.PENDING,
-                                                       "s_half": ag.PENDING, "s_wrong": ag.PENDING}
+    # nobody wrote the free-text answer: nbgrader gives an unchanged answer 0 itself, nothing waits
+    assert {outcomes[s].status for s in NORMAL} == {ag.GRADED}
 
 
 def test_problem_submissions_get_their_own_status(graded):
@@ -105,11 +104,11 @@ def test_problem_submissions_get_their_own_status(graded):
     assert out["x_memory"].status == ag.FAILED and "muistiraja 1 GB ylittyi solussa 8" in out["x_memory"].reason
     assert out["x_deleted"].status == ag.FAILED and out["x_deleted"].reason == "testisolu t2_osuus_testit poistettu"
     assert out["x_corrupt"].status == ag.FAILED
-    assert out["x_corrupt"].reason == "tiedosto ei ole kelvollinen muistikirja (JSON-virhe rivillä 3)"
+    assert out["x_corrupt"].reason == "tiedosto ei ole kelvollinen muistikirja (JSON-virhe rivillä 4)"
     # the loop and the memory bomb did not cost the rest of their notebook
     assert nbg.scores(fx.SLUG, "x_loop", course).code_score == 2
     status = json.loads(ag.status_path(course, fx.SLUG).read_text())
-    assert status["x_corrupt"]["status"] == "failed" and status["s_good"]["status"] == ag.PENDING
+    assert status["x_corrupt"]["status"] == "failed" and status["s_good"]["status"] == ag.GRADED
     from crmkit.grading import gradebook
 
     assert gradebook.read(course, [fx.SLUG]).result("x_loop", fx.SLUG).status == gradebook.FAILED
@@ -121,7 +120,7 @@ def test_problem_submissions_get_their_own_status(graded):
 @NEEDS_SANDBOX
 def test_sandboxed_kernel_saw_no_solutions_or_gradebook(graded):
     course, _, out = graded
-    assert out["s_spy"].status == ag.PENDING
+    assert out["s_spy"].status == ag.GRADED
     assert nbg.scores(fx.SLUG, "s_spy", course).code_score == 3  # it found nothing to leak
 
 
@@ -160,7 +159,7 @@ def test_feedback_never_shows_hidden_tests(graded):
     wrong = feedback.page_text((course / "grading" / "feedback" / "s_wrong" / fx.SLUG / f"{fx.SLUG}.html").read_text())
     assert "väärin päin" in wrong  # the visible test's message is kept
     corrupt = feedback.page_text((course / "grading" / "feedback" / "x_corrupt" / fx.SLUG / f"{fx.SLUG}.html").read_text())
-    assert "JSON-virhe rivillä 3" in corrupt and "Palautustasi ei voitu arvioida" in corrupt
+    assert "JSON-virhe rivillä 4" in corrupt and "Palautustasi ei voitu arvioida" in corrupt
     loop = feedback.page_text((course / "grading" / "feedback" / "x_loop" / fx.SLUG / f"{fx.SLUG}.html").read_text())
     assert "aikaraja ylittyi" in loop
 
