@@ -22,7 +22,7 @@ def test_demo_releases_runs_grades_and_is_idempotent(tmp_path, monkeypatch, caps
     (data / "customers.csv").write_text("customer_id\n", encoding="utf-8")  # data step: already there
     monkeypatch.setenv("CRMKIT_DATA_DIR", str(data))
 
-    assert cli.main(["demo", "--root", str(course)]) == 0
+    assert cli.main(["demo", "--root", str(course), "--students", "0"]) == 0
     out = capsys.readouterr().out
     release = nbg.release_notebook(fx.SLUG, course)
     assert release.exists()
@@ -37,7 +37,7 @@ def test_demo_releases_runs_grades_and_is_idempotent(tmp_path, monkeypatch, caps
 
     # again: the first submission is kept, the new one gets a timestamped id; notebooks/ unchanged
     first = _digest(nbg.submitted_notebook(fx.SLUG, "demo_solution", course))
-    assert cli.main(["demo", "--root", str(course)]) == 0
+    assert cli.main(["demo", "--root", str(course), "--students", "0"]) == 0
     out = capsys.readouterr().out
     assert "exists (kept); this run submits as demo_solution_" in out
     assert _digest(nbg.submitted_notebook(fx.SLUG, "demo_solution", course)) == first
@@ -45,7 +45,7 @@ def test_demo_releases_runs_grades_and_is_idempotent(tmp_path, monkeypatch, caps
     assert _digest(release) == released
 
     # --force replaces the demo student's submission
-    assert cli.main(["demo", "--root", str(course), "--force", fx.SLUG]) == 0
+    assert cli.main(["demo", "--root", str(course), "--force", "--students", "0", fx.SLUG]) == 0
     assert "as demo_solution:" in capsys.readouterr().out
     assert len(list((course / "grading" / "submitted").iterdir())) == 2
 
@@ -54,3 +54,53 @@ def test_demo_rejects_unknown_assignments(tmp_path, capsys):
     course = fx.make_course(tmp_path, release=False)
     assert cli.main(["demo", "--root", str(course), "ei_ole"]) == 2
     assert "Unknown assignment" in capsys.readouterr().out
+
+
+POLICY = """course = "TEST"
+assignments_from = "solutions"
+missing_counts_as = "zero"
+failed_counts_as = "zero"
+ignore_students = ["demo_*", "gate_*"]
+[[categories]]
+name = "harjoitukset"
+title = "Harjoitukset"
+weight = 1.0
+assignments = ["99_kokeilu"]
+[scale]
+fail = "H"
+thresholds = { "1" = 50, "2" = 60, "3" = 70, "4" = 80, "5" = 90 }
+"""
+
+
+@pytest.mark.slow
+def test_demo_small_class_end_to_end(tmp_path, monkeypatch, capsys):
+    """`make test`'s small demo: 4 students (strong, typical, missing, corrupt), one assignment."""
+    import json
+
+    from crmkit import demo_class, feedback, gates
+    from crmkit.paths import ROOT
+
+    course = fx.make_course(tmp_path, release=False)
+    (course / "grading").mkdir(exist_ok=True)
+    (course / "grading" / "policy.toml").write_text(POLICY, encoding="utf-8")
+    monkeypatch.setenv("CRMKIT_DATA_DIR", str(ROOT / "data"))
+    assert cli.main(["demo", "--root", str(course), "--students", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "simulated class: 4 students (1 strong, 1 typical, 1 missing, 1 corrupt)" in out
+    status = json.loads((course / "grading" / "status" / f"{fx.SLUG}.json").read_text())
+    assert status["opiskelija01"]["status"] == "graded"  # hand grade simulated
+    assert status["opiskelija03"]["status"] == "missing"
+    assert status["opiskelija04"]["status"] == "failed" and "JSON-virhe" in status["opiskelija04"]["reason"]
+    strong = nbg.scores(fx.SLUG, "opiskelija01", course)
+    assert strong.code_score == 3 and strong.score >= 4  # full autograde + a simulated hand grade
+    grades = (course / "grading" / "final_grades.csv").read_text()
+    assert "opiskelija01" in grades and "opiskelija04" in grades
+    assert (course / "grading" / "moodle.csv").exists() and (course / "grading" / "reports" / "class.html").exists()
+    lines = feedback.hidden_lines(gates.read(nbg.source_notebook(fx.SLUG, course)))
+    pages = list((course / "grading" / "feedback").glob(f"opiskelija*/{fx.SLUG}/*.html"))
+    assert len(pages) == 3 and not any(feedback.leaks(p.read_text(), lines) for p in pages)
+    digest = demo_class.class_digest(course, fx.SLUG)
+    # again: the same class (deterministic), nothing regraded
+    assert cli.main(["demo", "--root", str(course), "--students", "4"]) == 0
+    assert "0 graded now, 3 unchanged" in capsys.readouterr().out
+    assert demo_class.class_digest(course, fx.SLUG) == digest
