@@ -1,0 +1,65 @@
+"""Serial `nbgrader autograde` vs `crmkit autograde --jobs 2` on the same class, in one run.
+
+The class: N submissions of 00_aloitus (the solution, and copies with named wrong answers, from
+crmkit.demo_class), in two temporary copies of the course. Prints both wall times, the ratio of
+throughputs and whether every cell's score is equal. Usage: python bench/bench_autograde.py [N] [JOBS]
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from crmkit import autograde as ag
+from crmkit import demo_class, gates, nbg
+from crmkit.env import isolate_jupyter_state
+from crmkit.paths import ROOT
+from crmkit.sandbox import Limits, sandbox_available
+
+SLUG = "00_aloitus"
+
+
+def course_copy(base: Path) -> Path:
+    course = base / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copyfile(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(ROOT / "solutions" / SLUG, course / "solutions" / SLUG)
+    nbg.generate(SLUG, course)
+    return course
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+    jobs = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    isolate_jupyter_state()
+    with tempfile.TemporaryDirectory(prefix="bench-ag-") as tmp:
+        a, b = course_copy(Path(tmp) / "serial"), course_copy(Path(tmp) / "parallel")
+        src, rel = gates.read(nbg.source_notebook(SLUG, a)), gates.read(nbg.release_notebook(SLUG, a))
+        roster = [(f"s{i:02d}", ["strong", "typical", "weak"][i % 3]) for i in range(n)]
+        for course in (a, b):
+            for student, profile in roster:
+                nb = demo_class.student_notebook(src, rel, profile, f"{student}:{SLUG}")
+                demo_class._write_submission(course, SLUG, student, nbformat.writes(nb).encode())
+        t0 = time.perf_counter()
+        nbg.autograde(SLUG, None, a)
+        serial = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = ag.autograde(SLUG, b, jobs=jobs, limits=Limits(), progress=False, say=lambda s: None)
+        parallel = time.perf_counter() - t0
+        equal = all([(c.name, c.score) for c in nbg.scores(SLUG, s, a).cells]
+                    == [(c.name, c.score) for c in nbg.scores(SLUG, s, b).cells] for s, _ in roster)
+        print(f"class: {n} submissions of {SLUG}; sandbox: {sandbox_available()[1]}")
+        print(f"serial nbgrader autograde:      {serial:7.1f} s  ({n / serial:.2f} submissions/s)")
+        print(f"crmkit autograde --jobs {jobs}:     {parallel:7.1f} s  ({n / parallel:.2f} submissions/s)")
+        print(f"throughput ratio (crmkit / nbgrader): {serial / parallel:.2f}x")
+        print(f"scores equal for every cell of every student: {equal}; statuses: "
+              + ", ".join(sorted({o.status for o in out})))
+
+
+if __name__ == "__main__":
+    main()
