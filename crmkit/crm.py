@@ -155,7 +155,7 @@ def working_copy(folder=None, dest=None) -> Path:
 # the customer card
 
 
-@dataclass
+@dataclass(repr=False)
 class CustomerCard:
     """The 360° customer card: everything the CRM knows about one customer, joined to that customer.
 
@@ -210,6 +210,9 @@ class CustomerCard:
         last = self.erp_orders["order_date"].max() if n else "–"
         lines.append(f"ERP-tilauksia {n}, viimeisin {last}")
         return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"CustomerCard(\n{self.summary()}\n)"
 
     def _repr_html_(self) -> str:
         def table(df: pd.DataFrame, cols: list[str], n: int = 10) -> str:

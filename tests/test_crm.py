@@ -138,7 +138,7 @@ def test_customer_card(crm):
         assert card.days_since_activity == (pd.Timestamp(schema.TODAY) - pd.Timestamp(card.last_activity)).days
     html = card._repr_html_()
     assert "Asiakaskortti" in html and cid in html
-    assert cid in card.summary()
+    assert cid in card.summary() and cid in repr(card) and len(repr(card)) < 1000
     with pytest.raises(NotFoundError, match="search_customers"):
         crm.customer_card("B9999")
 
