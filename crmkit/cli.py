@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "bundle": "crmkit.commands.bundle",
     "autograde": "crmkit.commands.autograde",
     "feedback": "crmkit.commands.feedback",
+    "course": "crmkit.commands.course",
 }
 
 HELPS = {
@@ -39,6 +40,7 @@ HELPS = {
     "bundle": "the student kit: notebooks, data, environment, guides; provably without solutions",
     "autograde": "parallel sandboxed autograding of grading/submitted/*/ASSIGNMENT into the gradebook",
     "feedback": "nbgrader's HTML feedback with the hidden tests removed; failed submissions say why",
+    "course": "regenerate the learning-outcome matrix in course/osaamistavoitteet.md (--check: only verify)",
 }
 
 

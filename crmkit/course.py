@@ -1,0 +1,164 @@
+"""The learning-outcome matrix of ``course/osaamistavoitteet.md``, generated from the notebooks.
+
+Every graded cell of every ``solutions/<slug>/<slug>.ipynb`` names the learning outcomes it
+evidences and the level (``metadata.crmkit = {"outcomes": [...], "level": "3-4"}``). This module
+reads those tags and writes the matrix outcome × notebook × graded cells between two markers in
+the outcomes document, so the matrix can never drift from the notebooks: ``crmkit course``
+rewrites it, ``crmkit course --check`` (and ``tests/test_course.py``) fails when it is stale or
+when an outcome has no graded evidence anywhere. New notebooks (``tentti``, ``naytto``) are picked
+up by their folder alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from crmkit.authoring import LEVELS, OUTCOMES
+from crmkit.paths import ROOT
+
+OUTCOMES_DOC = Path("course") / "osaamistavoitteet.md"
+BEGIN = "<!-- BEGIN MATRIX (generated from solutions/*/*.ipynb by `crmkit course`; do not edit) -->"
+END = "<!-- END MATRIX -->"
+
+#: notebooks after the numbered lessons, in this order; anything else comes last, alphabetically
+TAIL = ("projekti", "tentti", "naytto")
+LEVEL_FI = {"1-2": "1–2", "3-4": "3–4", "5": "5"}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One graded cell: where it is, what it is worth, what it evidences."""
+
+    slug: str
+    grade_id: str
+    points: float
+    outcomes: tuple[str, ...]
+    level: str
+    manual: bool  # hand-graded (markdown answer) rather than an autograded test cell
+
+
+def _order(slug: str) -> tuple:
+    if re.match(r"^\d", slug):
+        return (0, slug)
+    if slug in TAIL:
+        return (1, TAIL.index(slug))
+    return (2, slug)
+
+
+def notebooks(root: str | Path = ROOT) -> list[str]:
+    """The course's notebooks (slugs), numbered lessons first, then projekti, tentti, naytto."""
+    root = Path(root)
+    slugs = [p.parent.name for p in (root / "solutions").glob("*/*.ipynb")
+             if p.stem == p.parent.name and ".ipynb_checkpoints" not in p.parts]
+    return sorted(set(slugs), key=_order)
+
+
+def evidence(root: str | Path = ROOT) -> list[Evidence]:
+    """Every graded cell (one with points) of every course notebook, with its outcome tags."""
+    root = Path(root)
+    out = []
+    for slug in notebooks(root):
+        nb = nbformat.read(str(root / "solutions" / slug / f"{slug}.ipynb"), as_version=4)
+        for cell in nb.cells:
+            grading = cell.get("metadata", {}).get("nbgrader") or {}
+            if not grading.get("grade"):
+                continue
+            tags = cell.get("metadata", {}).get("crmkit") or {}
+            out.append(Evidence(slug, grading.get("grade_id", ""), float(grading.get("points") or 0),
+                                tuple(tags.get("outcomes") or ()), tags.get("level") or "",
+                                cell.cell_type == "markdown"))
+    return out
+
+
+def missing_outcomes(root: str | Path = ROOT) -> list[str]:
+    """Outcomes A1–B7 that no graded cell of any notebook evidences."""
+    seen = {o for e in evidence(root) for o in e.outcomes}
+    return [o for o in OUTCOMES if o not in seen]
+
+
+def _pts(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def matrix_markdown(root: str | Path = ROOT) -> str:
+    """The generated part of the outcomes document (without the markers)."""
+    ev = evidence(root)
+    slugs = notebooks(root)
+    lines = [
+        "Taulukon solussa on muistikirjan arvioitujen tehtävien määrä ja pisteet tasoittain, "
+        "esim. *3–4: 2 (5 p)* = kaksi tasolle 3–4 merkittyä arvioitua solua, yhteensä 5 pistettä. "
+        "Tehtävä, joka on merkitty usealle tavoitteelle, näkyy jokaisen kohdalla.",
+        "",
+        "| tavoite | " + " | ".join(f"`{s}`" for s in slugs) + " | yhteensä |",
+        "| --- | " + " | ".join("---" for _ in slugs) + " | --- |",
+    ]
+    for o in OUTCOMES:
+        row, total_n, total_p = [], 0, 0.0
+        for s in slugs:
+            parts = []
+            for lv in LEVELS:
+                cells = [e for e in ev if e.slug == s and o in e.outcomes and e.level == lv]
+                if cells:
+                    parts.append(f"{LEVEL_FI[lv]}: {len(cells)} ({_pts(sum(e.points for e in cells))} p)")
+                    total_n += len(cells)
+                    total_p += sum(e.points for e in cells)
+            row.append("<br>".join(parts) if parts else "–")
+        total = f"{total_n} ({_pts(total_p)} p)" if total_n else "**ei näyttöä**"
+        lines.append(f"| **{o}** | " + " | ".join(row) + f" | {total} |")
+    lines += ["", "### Arvioidut tehtävät tavoitteittain", "",
+              "*a* = automaattisesti arvioitu testisolu, *k* = opettajan käsin arvioima vastaus.", ""]
+    for o in OUTCOMES:
+        mine = [e for e in ev if o in e.outcomes]
+        if not mine:
+            lines.append(f"- **{o}**: ei arvioitua näyttöä")
+            continue
+        per_nb = []
+        for s in slugs:
+            cells = [e for e in mine if e.slug == s]
+            if cells:
+                items = ", ".join(f"{e.grade_id} ({LEVEL_FI.get(e.level, e.level)}, {_pts(e.points)} p, "
+                                  f"{'k' if e.manual else 'a'})" for e in cells)
+                per_nb.append(f"`{s}`: {items}")
+        lines.append(f"- **{o}** – " + "; ".join(per_nb))
+    return "\n".join(lines)
+
+
+def render(text: str, root: str | Path = ROOT) -> str:
+    """``text`` with the part between the markers replaced by a fresh matrix."""
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"the markers {BEGIN!r} and {END!r} are missing")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{BEGIN}\n{matrix_markdown(root)}\n{END}{tail}"
+
+
+def check(root: str | Path = ROOT) -> list[str]:
+    """Problems with the committed matrix: stale, or an outcome without evidence (empty = fine)."""
+    root = Path(root)
+    path = root / OUTCOMES_DOC
+    if not path.exists():
+        return [f"{OUTCOMES_DOC} is missing"]
+    text = path.read_text(encoding="utf-8")
+    problems = []
+    try:
+        if render(text, root) != text:
+            problems.append(f"{OUTCOMES_DOC}: the outcome matrix is not current; run `crmkit course`")
+    except ValueError as e:
+        problems.append(f"{OUTCOMES_DOC}: {e}")
+    problems += [f"outcome {o} has no graded cell in any notebook" for o in missing_outcomes(root)]
+    return problems
+
+
+def update(root: str | Path = ROOT) -> bool:
+    """Rewrite the matrix in the outcomes document; True if the file changed."""
+    path = Path(root) / OUTCOMES_DOC
+    text = path.read_text(encoding="utf-8")
+    new = render(text, root)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+        return True
+    return False
