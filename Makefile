@@ -12,11 +12,12 @@ STAMP := $(VENV)/.crmkit-setup.stamp
 # of variables lives in crmkit/env.py, `crmkit env` prints it as exports.
 JUPYTER_ENV = eval "$$($(BIN)/crmkit env)"
 
-.PHONY: help setup sandbox-tools demo test lab data release bundle bench
+.PHONY: help setup sandbox-tools demo test test-browser lab data release bundle bench
 
 help:
 	@echo "make demo     data world, release, a student's run, autograde (the main job)"
-	@echo "make test     all tests and quality gates (pytest)"
+	@echo "make test     all tests and quality gates (pytest), the browser tests included"
+	@echo "make test-browser  only the browser tests: JupyterLab, widgets, nbgrader pages in Chromium"
 	@echo "make setup    create/update the local .venv (reruns only when pyproject.toml changes)"
 	@echo "make lab      JupyterLab on the kit, nbgrader extensions enabled"
 	@echo "make data     regenerate the sample data world into data/"
@@ -38,24 +39,35 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory sandbox-tools
 	@touch $(STAMP)
 
-# The autograding sandbox needs bubblewrap (Debian package `bubblewrap`); prlimit/setpriv come with
-# util-linux. Installed as root directly, else with `sudo -n`; otherwise a loud notice: autograding
-# then runs with resource limits only (crmkit autograde says so too).
+# System packages from Debian, missing ones installed in one apt-get call: bubblewrap for the
+# autograding sandbox (prlimit/setpriv come with util-linux) and chromium for the browser tests
+# (tests/browser/: Playwright drives /usr/bin/chromium; no browser is ever downloaded). Installed as
+# root directly, else with `sudo -n`; otherwise a loud notice: autograding then runs with resource
+# limits only (crmkit autograde says so too), and the browser tests are SKIPPED with the reason.
 sandbox-tools:
+	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then echo "!!! no apt-get: install$$missing by hand."; \
+	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "!!! apt-get install$$missing failed."; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "!!! sudo apt-get install$$missing failed."; \
+	else echo "!!! not root and no sudo -n: cannot install$$missing. Ask an admin: apt-get install$$missing"; fi
 	@if command -v bwrap >/dev/null 2>&1; then echo "sandbox: $$(bwrap --version)"; \
-	elif ! command -v apt-get >/dev/null 2>&1; then echo "!!! NO SANDBOX: bubblewrap missing and no apt-get; install bubblewrap (bwrap) by hand. Autograding will run with resource limits only."; \
-	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
-	    || echo "!!! NO SANDBOX: apt-get install bubblewrap failed; autograding will run with resource limits only."; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
-	    || echo "!!! NO SANDBOX: sudo apt-get install bubblewrap failed; autograding will run with resource limits only."; \
-	else echo "!!! NO SANDBOX: bubblewrap is not installed and this user cannot install it (not root, no sudo -n). Ask an admin: apt-get install bubblewrap. Autograding will run with resource limits only."; fi
-	@if command -v bwrap >/dev/null 2>&1; then bwrap --version; fi
+	else echo "!!! NO SANDBOX: bubblewrap (bwrap) is not installed. Autograding will run with resource limits only."; fi
+	@if test -x /usr/bin/chromium; then echo "browser: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else echo "!!! NO BROWSER: chromium (/usr/bin/chromium) is not installed. The browser tests (tests/browser/) will be SKIPPED."; fi
 
 demo: setup sandbox-tools
 	$(BIN)/crmkit demo
 
 test: setup sandbox-tools
 	$(JUPYTER_ENV); $(BIN)/python -m pytest
+
+# Screenshots of every page: screenshots/browser/ (git-ignored).
+test-browser: setup sandbox-tools
+	$(JUPYTER_ENV); $(BIN)/python -m pytest tests/browser
 
 lab: setup
 	$(BIN)/crmkit lab
