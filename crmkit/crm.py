@@ -10,9 +10,9 @@ Lesson 08 and the project work use it the way a salesperson uses a CRM applicati
     crm.log_activity("B0036", "S03", "käynti", "2025-12-31", duration_min=60,
                      outcome="jatkotoimenpide", note="Vuosipalaveri", contact_id="K00099")
     crm.move_opportunity("OPP00146", "kontaktointi", "2025-12-31")
-    cmp = crm.create_campaign("Horeca-kevät 2026", "B2B", "sähköposti", "2026-03-02", "2026-03-31",
-                              target_segment="kahvilat ja ravintolat", cost=2500)
-    crm.campaign_target_list(cmp, industry_codes=["56101", "56102", "56302"])
+    cmp = crm.create_campaign("Uutuuspapu 2026", "B2C", "sähköposti", "2026-04-13", "2026-04-26",
+                              target_segment="Pirkanmaan kuluttajat", cost=900)
+    crm.campaign_target_list(cmp, regions=["Pirkanmaa"])   # only customers who gave consent
 
 Rules the API keeps (the same a real CRM's validation would keep):
 

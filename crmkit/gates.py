@@ -321,13 +321,42 @@ def secret_lines(nb) -> dict[str, str]:
             if s and not _TRIVIAL.match(s) and s not in _TRIVIAL_WORDS and s not in public}
 
 
+#: across notebooks, a leak is a run of this many consecutive secret lines, or one line this long
+CROSS_RUN, CROSS_LONG_LINE = 3, 60
+
+
+def secret_runs(nb, run: int = CROSS_RUN) -> dict[tuple[str, ...], str]:
+    """Every ``run`` consecutive non-trivial lines of a solution region or hidden test -> where from."""
+    secrets = secret_lines(nb)
+    out = {}
+    for i, cell in enumerate(nb.cells):
+        for begin, end, kind in (("BEGIN SOLUTION", "END SOLUTION", "solution"),
+                                 ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "hidden test")):
+            for region in regions(cell.source, begin, end):
+                lines = [l.strip() for l in region if l.strip() in secrets]
+                for k in range(len(lines) - run + 1):
+                    out.setdefault(tuple(lines[k:k + run]), f"{kind} in {label(nb, i)}")
+    return out
+
+
+def _meaningful_lines(text: str) -> list[str]:
+    return [s for s in (l.strip() for l in text.splitlines())
+            if s and not _TRIVIAL.match(s) and s not in _TRIVIAL_WORDS]
+
+
 def leak_problems(source_nb, release_dir: str | Path, name: str = "notebook") -> list[str]:
     """Gate 4: no line of a solution or hidden test, and no delimiter, anywhere in ``release_dir``.
 
-    Every notebook's cell sources and every other text file under ``release_dir`` are searched
-    line by line; release notebooks must not carry the teacher-only ``crmkit.wrong`` metadata.
+    The notebook's own release (``<name>/`` or ``<name>.ipynb`` under ``release_dir``) and every
+    non-notebook text file are searched line by line: any single secret line is a leak. Other
+    notebooks' releases are searched for what would really hand out this notebook's answers: a run
+    of :data:`CROSS_RUN` consecutive secret lines, or a single secret line of at least
+    :data:`CROSS_LONG_LINE` characters — a shared idiom such as ``return None`` or a filter on
+    cancelled orders, taught in lesson 00, is not a leak. Release notebooks must not carry the
+    teacher-only ``crmkit.wrong`` metadata.
     """
     secrets = secret_lines(source_nb)
+    runs = secret_runs(source_nb)
     problems = []
     for path in sorted(Path(release_dir).rglob("*")):
         if not path.is_file() or ".ipynb_checkpoints" in path.parts:
@@ -344,14 +373,25 @@ def leak_problems(source_nb, release_dir: str | Path, name: str = "notebook") ->
                 texts = [("", path.read_text(encoding="utf-8"))]
             except (UnicodeDecodeError, OSError):
                 continue
+        own = path.suffix != ".ipynb" or path.stem == name or name in path.relative_to(release_dir).parts[:-1]
         for where, text in texts:
             for delim in DELIMITERS:
                 if delim in text:
                     problems.append(f"{path}: {where}: contains the delimiter {delim!r}")
-            for line in text.splitlines():
-                s = line.strip()
-                if s in secrets:
+            if own:
+                for line in text.splitlines():
+                    s = line.strip()
+                    if s in secrets:
+                        problems.append(f"{path}: {where}: line {s!r} leaks the {secrets[s]} of {name}")
+                continue
+            lines = _meaningful_lines(text)
+            for s in lines:
+                if s in secrets and len(s) >= CROSS_LONG_LINE:
                     problems.append(f"{path}: {where}: line {s!r} leaks the {secrets[s]} of {name}")
+            for k in range(len(lines) - CROSS_RUN + 1):
+                block = tuple(lines[k:k + CROSS_RUN])
+                if block in runs:
+                    problems.append(f"{path}: {where}: lines {list(block)!r} leak the {runs[block]} of {name}")
     return problems
 
 

@@ -243,7 +243,7 @@ def test_gate4_catches_leaks(tmp_path):
     ])
     nbformat.write(leaky, release / f"{fx.SLUG}.ipynb")
     (release / "vihje.txt").write_text("Mediaani ei reagoi yksittäisiin suuriin ostoihin.\n", encoding="utf-8")
-    problems = gates.leak_problems(nb, tmp_path / "notebooks")
+    problems = gates.leak_problems(nb, tmp_path / "notebooks", fx.SLUG)
     text = "\n".join(problems)
     assert len(problems) == 5, text
     assert "cell 2 ('osuus = 3 / 12'): line 'osuus = 3 / 12' leaks the solution in cell 8" in text
@@ -251,6 +251,28 @@ def test_gate4_catches_leaks(tmp_path):
     assert "delimiter 'END HIDDEN TESTS'" in text
     assert "vihje.txt" in text and "leaks the solution in cell 10" in text
     assert "carries crmkit.wrong" in text
+
+
+def test_gate4_across_notebooks_catches_handed_out_answers_not_idioms(tmp_path):
+    """Another notebook's release may share an idiom, but not a run of solution lines or a long one."""
+    solution = a.answer("t9", "### BEGIN SOLUTION\nlive = orders[orders['status'] != 'peruttu']\n"
+                        "margin = live['net'] - live['cost']\nby_customer = margin.groupby(live['customer_id']).sum()\n"
+                        "share_of_top_fifth = by_customer.nlargest(len(by_customer) // 5).sum() / by_customer.sum()\n"
+                        "return None\n### END SOLUTION", outcomes=["B3"], level="3-4")
+    nb = a.notebook([solution])
+    other = tmp_path / "notebooks" / "98_muu"
+    other.mkdir(parents=True)
+    idioms = a.code("live = orders[orders['status'] != 'peruttu']\nreturn None")
+    handed_out = a.code("live = orders[orders['status'] != 'peruttu']\nmargin = live['net'] - live['cost']\n"
+                        "by_customer = margin.groupby(live['customer_id']).sum()")
+    long_line = a.code("x = by_customer.nlargest(len(by_customer) // 5).sum() / by_customer.sum()\n"
+                       "share_of_top_fifth = by_customer.nlargest(len(by_customer) // 5).sum() / by_customer.sum()")
+    nbformat.write(a.notebook([idioms]), other / "98_muu.ipynb")
+    assert gates.leak_problems(nb, tmp_path / "notebooks", "97_tama") == []
+    nbformat.write(a.notebook([idioms, handed_out, long_line]), other / "98_muu.ipynb")
+    text = "\n".join(gates.leak_problems(nb, tmp_path / "notebooks", "97_tama"))
+    assert "lines [\"live = orders" in text and "line 'share_of_top_fifth" in text, text
+    assert "'return None' leaks" not in text
 
 
 def test_gate5_catches_outputs(tmp_path):
