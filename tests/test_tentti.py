@@ -29,7 +29,7 @@ from crmkit.paths import ROOT
 SLUG = "tentti"
 SOURCE = ROOT / "solutions" / SLUG / f"{SLUG}.ipynb"
 RELEASE = ROOT / "notebooks" / SLUG / f"{SLUG}.ipynb"
-IDS = ["ab1234", "xy9876", "k0042", "opisk77", "zz0001"]
+IDS = ["ab1234", "xy9876", "k0042", "opisk77"]
 #: the computation answers (variable names), in notebook order
 COMPUTED = ["n_region", "month_sales", "avg_order_value", "conversion", "cycle_days", "big_spenders",
             "sales_per_buyer", "nps_score", "retention", "profit", "compliance", "late_share",
