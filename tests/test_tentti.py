@@ -209,3 +209,40 @@ def test_nbgrader_full_marks_for_two_students_and_id_check(tmp_path):
         out = "".join(o.get("text", "") for c in graded.cells if _grade_id(c) == "versio" for o in c.outputs)
         assert f"palautuskansion tunnus {folder}" in out, out
         assert ("EI TÄSMÄÄ" in out) == (folder != typed), out
+
+
+def test_every_variant_choice_is_answerable():
+    """Every value the variant can take leaves a well-defined answer on the course data (no empty
+    selection, no 0/0, and the visible tests' guards hold for the correct answer)."""
+    from crmkit.data import read_table
+
+    c, o, l = read_table("customers"), read_table("orders"), read_table("order_lines")
+    w, p, sc = read_table("web_sessions"), read_table("opportunities"), read_table("service_costs")
+    ok = o[o["status"] != "peruttu"]
+    for region in c["region"].dropna().unique():
+        current = ((c["region"] == region) & (c["status"] == "asiakas")).sum()
+        assert 0 < current < (c["region"] == region).sum(), region
+    for month, grp in o[o["order_date"].dt.year.isin([2024, 2025])].groupby(o["order_date"].dt.strftime("%Y-%m")):
+        assert (grp["status"] == "peruttu").any(), f"{month}: no cancelled order, the cancelled-order guard fails"
+    for ch in o["channel"].dropna().unique():
+        for year in (2024, 2025):
+            assert ((ok["channel"] == ch) & (ok["order_date"].dt.year == year)).any(), (ch, year)
+    for ts, grp in w.groupby("traffic_source"):
+        assert 0 < grp["purchased"].mean() < 1, ts
+    for ls in p["lead_source"].dropna().unique():
+        assert ((p["lead_source"] == ls) & (p["stage"] == "tilaus")).any(), ls
+    o25 = ok[ok["order_date"].dt.year == 2025]
+    per = o25["customer_id"].value_counts()
+    pool = set(c.loc[(c["customer_type"] == "B2B") & (c["status"] == "asiakas"), "customer_id"]) & set(per[per >= 6].index)
+    assert len(pool) >= 20
+    serve = sc[sc["incurred_on"].dt.year == 2025].groupby("customer_id")["amount"].sum()
+    assert all(serve.get(x, 0) > 0 for x in pool), "a variant customer without cost to serve"
+    for pf in "ABC":
+        assert ((c["portfolio"] == pf) & (c["status"] == "asiakas")).any(), pf
+    for q in range(1, 5):
+        erp = o25[(o25["source_system"] == "ERP") & (o25["order_date"].dt.quarter == q)]
+        assert len(erp) and erp["delivered_late"].mean() < 1, q
+    b2c = set(c.loc[c["customer_type"] == "B2C", "customer_id"])
+    spend = l.merge(o25[o25["customer_id"].isin(b2c)], on="order_id").groupby("customer_id")["net_amount"].sum()
+    for t in (100, 150, 200, 250, 300, 400):
+        assert 0 < (spend >= t).sum() < len(b2c), t
