@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 from crmkit.authoring import LEVELS, OUTCOMES
 from crmkit.paths import ROOT
 
@@ -51,27 +49,23 @@ def _order(slug: str) -> tuple:
 
 def notebooks(root: str | Path = ROOT) -> list[str]:
     """The course's notebooks (slugs), numbered lessons first, then projekti, tentti, naytto."""
-    root = Path(root)
-    slugs = [p.parent.name for p in (root / "solutions").glob("*/*.ipynb")
-             if p.stem == p.parent.name and ".ipynb_checkpoints" not in p.parts]
-    return sorted(set(slugs), key=_order)
+    from crmkit import nbg
+
+    return sorted(nbg.assignments(root), key=_order)
 
 
 def evidence(root: str | Path = ROOT) -> list[Evidence]:
-    """Every graded cell (one with points) of every course notebook, with its outcome tags."""
-    root = Path(root)
-    out = []
-    for slug in notebooks(root):
-        nb = nbformat.read(str(root / "solutions" / slug / f"{slug}.ipynb"), as_version=4)
-        for cell in nb.cells:
-            grading = cell.get("metadata", {}).get("nbgrader") or {}
-            if not grading.get("grade"):
-                continue
-            tags = cell.get("metadata", {}).get("crmkit") or {}
-            out.append(Evidence(slug, grading.get("grade_id", ""), float(grading.get("points") or 0),
-                                tuple(tags.get("outcomes") or ()), tags.get("level") or "",
-                                cell.cell_type == "markdown"))
-    return out
+    """Every graded cell of every course notebook with its outcome tags (read as profiles read them).
+
+    A graded cell whose tags are missing or invalid is an error here, not a silent gap in the matrix.
+    """
+    from crmkit.grading.profile import read_tags
+
+    tags, problems = read_tags(root, notebooks(root))
+    if problems:
+        raise ValueError("graded cells without valid outcome tags:\n" + "\n".join(problems))
+    return [Evidence(t.assignment, t.grade_id, float(t.points), t.outcomes, t.level, t.manual)
+            for t in tags.values()]
 
 
 def missing_outcomes(root: str | Path = ROOT) -> list[str]:

@@ -107,6 +107,7 @@ def tiny(tmp_path):
     _notebook(tmp_path, "projekti", ["B2", "B3", "B4", "B5", "B6"])
     (tmp_path / "course").mkdir()
     shutil.copyfile(COURSE / "osaamistavoitteet.md", tmp_path / "course" / "osaamistavoitteet.md")
+    shutil.copyfile(COURSE.parent / "nbgrader_config.py", tmp_path / "nbgrader_config.py")  # a course directory
     return tmp_path
 
 

@@ -85,6 +85,7 @@ class CellTag:
     outcomes: tuple[str, ...]
     level: str
     points: Decimal
+    manual: bool = False  # a hand-graded (markdown) answer rather than an autograded test cell
 
 
 def read_tags(root: str | os.PathLike = ROOT, assignments: list[str] | None = None
@@ -121,7 +122,8 @@ def read_tags(root: str | os.PathLike = ROOT, assignments: list[str] | None = No
                                     f"({outcomes!r}, {level!r}); left out of the profile")
                     continue
                 tags[(a, path.stem, gid)] = CellTag(a, path.stem, gid, tuple(outcomes), level,
-                                                    Decimal(str(meta.get("points", 0))))
+                                                    Decimal(str(meta.get("points", 0))),
+                                                    cell.cell_type == "markdown")
     return tags, problems
 
 
