@@ -40,8 +40,9 @@ def _read(path: Path):
 
 @pytest.mark.parametrize("slug", RELEASES)
 def test_released_notebook_runs_with_only_stub_errors(lab_server, page, shot, slug):
-    """Open notebooks/<slug>/<slug>.ipynb in JupyterLab, run every cell (Shift+Enter from the top),
-    save; the only errors shown are the stubs' and the tests' of unanswered exercises."""
+    """Open notebooks/<slug>/<slug>.ipynb in JupyterLab, run every cell (Shift+Enter from the top,
+    each after the previous one finished), save (Ctrl+S); the only errors shown are the stubs' and
+    the tests' of unanswered exercises, and the saved notebook holds the same errors."""
     rel = f"notebooks/{slug}/{slug}.ipynb"
     nb = _read(lab_server.course / rel)
     lab.open_notebook(page, lab_server, rel, len(nb.cells))
@@ -49,8 +50,13 @@ def test_released_notebook_runs_with_only_stub_errors(lab_server, page, shot, sl
     started = time.monotonic()
     lab.run_cell_by_cell(page, len(nb.cells))
     ran = time.monotonic() - started
+    page.wait_for_selector(lab.IDLE)
     found = lab.stderr_outputs(page)
     shot("run")
+    first_error = page.locator(f"{lab.CELLS} {lab.STDERR}").first
+    if found:
+        first_error.scroll_into_view_if_needed()
+        shot("first-error")
     lab.save(page)
 
     problems = []
