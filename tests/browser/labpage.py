@@ -40,21 +40,16 @@ def menu(page, *labels: str) -> None:
                      has_text=re.compile(f"^{re.escape(label)}$")).first.click()
 
 
-def prompts(page) -> list[str]:
-    """The input prompts of all cells ('' for markdown cells), e.g. ``['', '[1]:', '[*]:', '[ ]:']``."""
-    return page.evaluate("""(sel) => Array.from(document.querySelectorAll(sel)).map(c => {
-        const p = c.querySelector('.jp-InputPrompt');
-        return c.classList.contains('jp-CodeCell') && p ? p.textContent.trim() : '';
-    })""", CELLS)
-
-
 def wait_all_run(page, timeout_ms: int = 600_000) -> None:
-    """Wait until every code cell has an execution count and the kernel is idle (after Run All)."""
-    page.wait_for_function("""(sel) => {
+    """Wait until Run All has finished: every code cell has an execution count and the kernel is
+    idle -- or, after an error (JupyterLab then stops and clears the queued cells' prompts), until
+    no cell is queued any more; the caller checks the errors and the prompts."""
+    page.wait_for_function("""([sel, err]) => {
         const cells = Array.from(document.querySelectorAll(sel)).filter(c => c.classList.contains('jp-CodeCell'));
-        return cells.length > 0 && cells.every(c => /^\\[\\d+\\]:$/.test(
-            (c.querySelector('.jp-InputPrompt') || {}).textContent?.trim() || ''));
-    }""", arg=CELLS, timeout=timeout_ms, polling=250)
+        const prompt = c => ((c.querySelector('.jp-InputPrompt') || {}).textContent || '').trim();
+        if (cells.length && cells.every(c => /^\\[\\d+\\]:$/.test(prompt(c)))) return true;
+        return !!document.querySelector(sel + ' ' + err) && !cells.some(c => prompt(c) === '[*]:');
+    }""", arg=[CELLS, STDERR], timeout=timeout_ms, polling=250)
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
@@ -114,11 +109,3 @@ def save(page) -> None:
     page.keyboard.press("Control+s")
     page.wait_for_function("""() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')""",
                            timeout=60_000)
-
-
-def output_html(page, cell_index: int, inner: str = ".widget-output") -> str:
-    """The HTML of the widget output area in cell ``cell_index`` ('' if none)."""
-    return page.evaluate("""([sel, i, inner]) => {
-        const el = document.querySelectorAll(sel)[i].querySelector(inner);
-        return el ? el.innerHTML : '';
-    }""", [CELLS, cell_index, inner])
