@@ -12,10 +12,10 @@ up by their folder alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from crmkit.authoring import LEVELS, OUTCOMES
+from crmkit.grading.profile import CellTag, read_tags
 from crmkit.paths import ROOT
 
 OUTCOMES_DOC = Path("course") / "osaamistavoitteet.md"
@@ -25,18 +25,6 @@ END = "<!-- END MATRIX -->"
 #: notebooks after the numbered lessons, in this order; anything else comes last, alphabetically
 TAIL = ("projekti", "tentti", "naytto")
 LEVEL_FI = {"1-2": "1–2", "3-4": "3–4", "5": "5"}
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """One graded cell: where it is, what it is worth, what it evidences."""
-
-    slug: str
-    grade_id: str
-    points: float
-    outcomes: tuple[str, ...]
-    level: str
-    manual: bool  # hand-graded (markdown answer) rather than an autograded test cell
 
 
 def _order(slug: str) -> tuple:
@@ -54,18 +42,15 @@ def notebooks(root: str | Path = ROOT) -> list[str]:
     return sorted(nbg.assignments(root), key=_order)
 
 
-def evidence(root: str | Path = ROOT) -> list[Evidence]:
+def evidence(root: str | Path = ROOT) -> list[CellTag]:
     """Every graded cell of every course notebook with its outcome tags (read as profiles read them).
 
     A graded cell whose tags are missing or invalid is an error here, not a silent gap in the matrix.
     """
-    from crmkit.grading.profile import read_tags
-
     tags, problems = read_tags(root, notebooks(root))
     if problems:
         raise ValueError("graded cells without valid outcome tags:\n" + "\n".join(problems))
-    return [Evidence(t.assignment, t.grade_id, float(t.points), t.outcomes, t.level, t.manual)
-            for t in tags.values()]
+    return list(tags.values())
 
 
 def missing_outcomes(root: str | Path = ROOT) -> list[str]:
@@ -95,11 +80,11 @@ def matrix_markdown(root: str | Path = ROOT) -> str:
         for s in slugs:
             parts = []
             for lv in LEVELS:
-                cells = [e for e in ev if e.slug == s and o in e.outcomes and e.level == lv]
+                cells = [e for e in ev if e.assignment == s and o in e.outcomes and e.level == lv]
                 if cells:
-                    parts.append(f"{LEVEL_FI[lv]}: {len(cells)} ({_pts(sum(e.points for e in cells))} p)")
+                    parts.append(f"{LEVEL_FI[lv]}: {len(cells)} ({_pts(float(sum(e.points for e in cells)))} p)")
                     total_n += len(cells)
-                    total_p += sum(e.points for e in cells)
+                    total_p += float(sum(e.points for e in cells))
             row.append("<br>".join(parts) if parts else "–")
         total = f"{total_n} ({_pts(total_p)} p)" if total_n else "**ei näyttöä**"
         lines.append(f"| **{o}** | " + " | ".join(row) + f" | {total} |")
@@ -112,9 +97,9 @@ def matrix_markdown(root: str | Path = ROOT) -> str:
             continue
         per_nb = []
         for s in slugs:
-            cells = [e for e in mine if e.slug == s]
+            cells = [e for e in mine if e.assignment == s]
             if cells:
-                items = ", ".join(f"{e.grade_id} ({LEVEL_FI.get(e.level, e.level)}, {_pts(e.points)} p, "
+                items = ", ".join(f"{e.grade_id} ({LEVEL_FI.get(e.level, e.level)}, {_pts(float(e.points))} p, "
                                   f"{'k' if e.manual else 'a'})" for e in cells)
                 per_nb.append(f"`{s}`: {items}")
         lines.append(f"- **{o}** – " + "; ".join(per_nb))

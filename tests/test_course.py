@@ -80,7 +80,7 @@ def test_every_graded_cell_is_in_the_matrix():
     text = (COURSE / "osaamistavoitteet.md").read_text(encoding="utf-8")
     matrix = text.split(course.BEGIN, 1)[1].split(course.END, 1)[0]
     for e in course.evidence(ROOT):
-        assert e.grade_id in matrix, f"{e.slug}/{e.grade_id} is not in the matrix"
+        assert e.grade_id in matrix, f"{e.assignment}/{e.grade_id} is not in the matrix"
     for slug in course.notebooks(ROOT):
         assert f"`{slug}`" in matrix, slug
 
