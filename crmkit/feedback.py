@@ -56,11 +56,23 @@ def page_text(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def leaks(html_text: str, lines: set[str]) -> list[str]:
-    """The hidden-test lines that appear in the page's text."""
+def public_lines(source_nb) -> set[str]:
+    """Every stripped line of the notebook outside its hidden tests (what students may see)."""
+    from crmkit import gates
+
+    return {l.strip() for c in source_nb.cells for l in gates.strip_hidden(c.source).splitlines() if l.strip()}
+
+
+def leaks(html_text: str, lines: set[str], public: set[str] = frozenset()) -> list[str]:
+    """The hidden-test lines that appear in the page's text.
+
+    A whole line of the page counts; so does a hidden line inside a longer line of the page, unless
+    a visible line of the notebook contains it (``_x = f(a)`` hidden, ``_x = f(a).g()`` visible).
+    """
     text = page_text(html_text)
     seen = {l.strip() for l in text.splitlines()}
-    return sorted(l for l in lines if l in seen or l in text)
+    return sorted(l for l in lines
+                  if l in seen or (l in text and not any(l in p for p in public)))
 
 
 class HideHiddenTests(NbGraderPreprocessor):
@@ -132,6 +144,7 @@ def generate(slug: str, root: Path = ROOT, students: list[str] | None = None, sa
     root = Path(root).resolve()
     source = gates.read(nbg.source_notebook(slug, root))
     lines = hidden_lines(source)
+    public = public_lines(source)
     status = ag.read_status(root, slug)
     autograded_dir = nbg._step_dir(root, "autograded")
     feedback_dir = nbg._step_dir(root, "feedback")
@@ -174,7 +187,7 @@ def generate(slug: str, root: Path = ROOT, students: list[str] | None = None, sa
             result["failed"].append(student)
         if not page.exists():
             continue
-        found = leaks(page.read_text(encoding="utf-8"), lines)
+        found = leaks(page.read_text(encoding="utf-8"), lines, public)
         if found:
             page.unlink()
             result["leaks"].append((student, found))

@@ -205,3 +205,13 @@ def test_no_sandbox_warns_loudly(capsys):
     warn_no_sandbox("bubblewrap is not installed")
     err = capsys.readouterr().err
     assert "NO SANDBOX" in err and "resource limits only" in err
+
+
+def test_feedback_leak_check_ignores_a_visible_line_that_contains_a_hidden_one():
+    hidden = {'_opp = pd.read_sql("SELECT * FROM opportunities", _wc)'}
+    public = {'_opp = pd.read_sql("SELECT * FROM opportunities", _wc).set_index("opportunity_id")'}
+    page = "<pre>" + next(iter(public)) + "</pre>"
+    assert feedback.leaks(page, hidden, public) == []
+    assert feedback.leaks(page, hidden) == sorted(hidden)  # without the notebook's visible lines: flagged
+    assert feedback.leaks("<pre>" + next(iter(hidden)) + "</pre>", hidden, public) == sorted(hidden)
+    assert feedback.leaks("<pre>x = 1; " + next(iter(hidden)) + "</pre>", hidden, set()) == sorted(hidden)
