@@ -36,7 +36,7 @@ def _rngs(seed: int):
     return lambda k: np.random.default_rng([seed, k])
 
 
-def _b2b_cases(rng, b2b, truth, who, created, amount, account_manager):
+def _b2b_cases(rng, b2b, who, created, amount, account_manager):
     lead = pipeline.lead_sources(rng, len(who))
     inside = np.isin(lead, ["kylmäsoitto", "kampanja"])
     owner = np.where(inside, pick(rng, ["S10", "S11", "S12"], len(who)), account_manager[who])
@@ -65,7 +65,7 @@ def generate_world(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
     r = rng(6)
     created = np.floor(r.random(len(new)) * (N_DAYS - 20)).astype(int)
     amount = np.round(b2b_truth["annual_spend"].to_numpy()[new] * r.uniform(0.6, 1.1, len(new)), -2)
-    cases_new = _b2b_cases(r, b2b, b2b_truth, new, created, amount, manager)
+    cases_new = _b2b_cases(r, b2b, new, created, amount, manager)
     opp1, hist1, oc1, out1 = pipeline.opportunities(rng(7), cases_new, contacts, start_id=1)
     won_new = out1["won"].to_numpy()
     signup = b2b["signup_day"].to_numpy().copy()
@@ -87,7 +87,7 @@ def generate_world(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
     machine = np.where(r.random(n_up) < 0.7, "P022", "P023")
     qty = 1 + (r.random(n_up) < 0.25)
     price = products.set_index("product_id")["list_price"].reindex(machine).to_numpy()
-    cases_up = _b2b_cases(r, b2b, b2b_truth, who, up_created, price * qty, manager)
+    cases_up = _b2b_cases(r, b2b, who, up_created, price * qty, manager)
     opp2, hist2, oc2, out2 = pipeline.opportunities(rng(9), cases_up, contacts, start_id=len(opp1) + 1)
     opps = pd.concat([opp1, opp2], ignore_index=True)
     hist = pd.concat([hist1, hist2], ignore_index=True)
@@ -127,7 +127,7 @@ def generate_world(seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
 
     # --- contracts, activities, cost to serve -------------------------------------------------
     contracts = sales.contracts_table(rng(12), b2b["customer_id"].to_numpy(), b2b_truth, start, end)
-    care, care_truth = sales.care_activities(rng(13), b2b[start >= 0], start[start >= 0], end[start >= 0], contacts)
+    care, care_truth = sales.care_activities(rng(13), b2b[start >= 0], start[start >= 0], end[start >= 0])
     opp_acts = _opportunity_activities(rng(14), opps, hist, opp_contacts)
     acts_raw = pd.concat([care, opp_acts], ignore_index=True)
     activities = sales.finish_activities(rng(15), acts_raw, contacts)
@@ -265,7 +265,7 @@ def _opportunity_activities(rng, opps, hist, opp_contacts) -> pd.DataFrame:
     first_contact = opp_contacts.drop_duplicates("opportunity_id").set_index("opportunity_id")["contact_id"]
     t_by_stage = {"liidi": {"puhelu": 1}, "kontaktointi": {"puhelu": 2, "sähköposti": 1},
                   "tarjous": {"sähköposti": 1, "tapaaminen": 1}, "neuvottelu": {"tapaaminen": 1, "käynti": 1}}
-    t = sales._draw_products(rng, t_by_stage, h["stage"].to_numpy())
+    t = sales._draw_from_pools(rng, t_by_stage, h["stage"].to_numpy())
     return pd.DataFrame({"customer_id": customer.to_numpy(), "staff_id": owner.to_numpy(), "activity_type": t,
                          "day": (h["entered_at"] - to_date(0)).dt.days.to_numpy(),
                          "opportunity_id": h["opportunity_id"].to_numpy(),

@@ -61,7 +61,8 @@ def products_table() -> pd.DataFrame:
     return df.drop(columns="cost_share")
 
 
-def _draw_products(rng, pools: dict, group: np.ndarray) -> np.ndarray:
+def _draw_from_pools(rng, pools: dict, group: np.ndarray) -> np.ndarray:
+    """One draw per row from the weighted pool of the row's group (products, activity types, notes)."""
     out = np.empty(len(group), dtype=object)
     for g, pool in pools.items():
         m = group == g
@@ -153,7 +154,7 @@ def lines_for(rng, heads: pd.DataFrame, pools: dict, n_lines: np.ndarray, produc
               basket: np.ndarray | None) -> pd.DataFrame:
     """Order lines: products from the segment's pool; B2B quantities fill the basket value."""
     idx = repeat_index(n_lines)
-    prod = _draw_products(rng, pools, heads["segment"].to_numpy()[idx])
+    prod = _draw_from_pools(rng, pools, heads["segment"].to_numpy()[idx])
     price = products.set_index("product_id")["list_price"].reindex(prod).to_numpy()
     if basket is None:
         qty = 1 + rng.poisson(np.where(heads["segment"].to_numpy()[idx] == "tarjousmetsastaja", 0.9, 0.35))
@@ -198,11 +199,11 @@ def contracts_table(rng, customer_ids, truth: pd.DataFrame, start: np.ndarray, e
     return df
 
 
-def care_activities(rng, cust: pd.DataFrame, start: np.ndarray, end: np.ndarray, contacts: pd.DataFrame) -> pd.DataFrame:
+def care_activities(rng, cust: pd.DataFrame, start: np.ndarray, end: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Account-management activities following each customer's care model, with planted slips.
 
     Slack managers stretch the interval by 60 %; about one A customer in five has been forgotten
-    for the last months of 2025.
+    for the last months of 2025. Returns the activity rows and the planted truth per customer.
     """
     port = cust["portfolio"].to_numpy()
     manager = cust["account_manager_id"].to_numpy()
@@ -218,7 +219,7 @@ def care_activities(rng, cust: pd.DataFrame, start: np.ndarray, end: np.ndarray,
                   0, N_DAYS - 1)
     types = {"A": {"käynti": 6, "tapaaminen": 2, "puhelu": 2}, "B": {"käynti": 3, "puhelu": 5, "sähköposti": 2},
              "C": {"puhelu": 6, "sähköposti": 4}, "D": {"sähköposti": 8, "puhelu": 2}}
-    act_type = _draw_products(rng, types, port[i])
+    act_type = _draw_from_pools(rng, types, port[i])
     df = pd.DataFrame({"customer_id": cust["customer_id"].to_numpy()[i], "staff_id": manager[i],
                        "activity_type": act_type, "day": day, "opportunity_id": None})
     truth = pd.DataFrame({"customer_id": cust["customer_id"].to_numpy(), "forgotten": forgotten,
@@ -248,7 +249,7 @@ def finish_activities(rng, acts: pd.DataFrame, contacts: pd.DataFrame) -> pd.Dat
     hi = np.array([dur_range[x][1] for x in t])
     outcome = pick(rng, ["onnistui", "jatkotoimenpide", "ei tavoitettu", "ei kiinnostusta"], n, [5, 3, 1.5, 0.5])
     outcome[(t != "puhelu") & (outcome == "ei tavoitettu")] = "onnistui"
-    notes = _draw_products(rng, {k_: dict.fromkeys(v, 1) for k_, v in vocab.ACTIVITY_NOTES.items()}, t)
+    notes = _draw_from_pools(rng, {k_: dict.fromkeys(v, 1) for k_, v in vocab.ACTIVITY_NOTES.items()}, t)
     return pd.DataFrame({
         "activity_id": ids("AKT", n, 6), "customer_id": acts["customer_id"].to_numpy(), "contact_id": contact,
         "staff_id": acts["staff_id"].to_numpy(), "activity_type": t, "activity_date": to_date(acts["day"].to_numpy()),
