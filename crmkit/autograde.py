@@ -275,6 +275,48 @@ class _Collect(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+_ZYGOTE: dict = {"zygote": None, "key": None}
+
+
+def _worker_zygote(job: dict, source_nb, hide: list[str], expose: list[str], limits: Limits):
+    """This worker's warm zygote for the job's assignment (started on first use, restarted if a
+    kernel killed it); None if it cannot start (the kernel is then started the usual way)."""
+    from multiprocessing import util
+
+    from crmkit.kernelpool import Zygote, ZygoteError, notebook_imports
+
+    key = (job["root"], job["slug"], json.dumps(job["limits"], sort_keys=True), job["batch_dir"])
+    zygote = _ZYGOTE["zygote"]
+    if zygote is not None and _ZYGOTE["key"] == key and zygote.alive():
+        return zygote
+    if zygote is not None:
+        zygote.close()
+        _ZYGOTE["zygote"] = None
+    tag = f"w{os.getpid()}"
+    slot = Path(job["root"]) / "grading" / ".sandbox" / job["slug"] / tag
+    if slot.exists():
+        shutil.rmtree(slot)
+    zygote = Zygote(str(slot), os.path.join(job["batch_dir"], tag), hide, expose, limits, notebook_imports(source_nb))
+    try:
+        zygote.start()
+    except ZygoteError as e:
+        logging.getLogger("crmkit.autograde").warning("warm kernels unavailable, starting each kernel: %s", e)
+        return None
+    _ZYGOTE.update(zygote=zygote, key=key)
+    util.Finalize(zygote, zygote.close, exitpriority=10)  # at the worker's exit (the sandbox dies with it anyway)
+    return zygote
+
+
+def _reset_zygote(zygote) -> None:
+    from crmkit.kernelpool import ZygoteError
+
+    try:
+        zygote.reset()
+    except ZygoteError:  # a kernel killed it: its sandbox is gone with everything in it
+        zygote.close()
+        _ZYGOTE.update(zygote=None, key=None)
+
+
 def grade_one(job: dict) -> dict:
     """Grade one student's submission (runs in a worker process). Returns an :class:`Outcome` dict."""
     from nbgrader.converters import Autograde
@@ -300,20 +342,26 @@ def grade_one(job: dict) -> dict:
         out.seconds = time.perf_counter() - t0
         return asdict(out)
 
-    # the kernel's scratch folder: the submission's and the assignment's other files (never the notebook)
-    scratch = root / "grading" / ".sandbox" / slug / student
-    if scratch.exists():
-        shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    from crmkit.paths import ROOT as KIT_ROOT, data_dir
+
+    hide, expose = sorted({str(root), str(KIT_ROOT)}), [str(data_dir())]
+    zygote = _worker_zygote(job, source_nb, hide, expose, limits) if job["use_bwrap"] and job.get("warm") else None
+    if zygote is not None:
+        scratch, runtime = Path(zygote.slot), zygote.runtime
+    else:
+        scratch = root / "grading" / ".sandbox" / slug / student
+        if scratch.exists():
+            shutil.rmtree(scratch)
+        scratch.mkdir(parents=True)
+        runtime = tempfile.mkdtemp(prefix="crmkit-rt-")  # short: Unix socket paths are limited to ~107 bytes
+    # the kernel's working folder: the submission's and the assignment's other files (never the notebook)
     for base in (nbg.source_notebook(slug, root).parent, submitted.parent):
         for p in base.rglob("*"):
             rel = p.relative_to(base)
             if p.is_file() and p.suffix != ".ipynb" and p.name != "timestamp.txt" and ".ipynb_checkpoints" not in p.parts:
                 (scratch / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(p, scratch / rel)
-    runtime = tempfile.mkdtemp(prefix="crmkit-rt-")  # short: Unix socket paths are limited to ~107 bytes
 
-    from crmkit.paths import ROOT as KIT_ROOT, data_dir
 
     cfg = nbg.load_config(root)
     cfg.CourseDirectory.root = str(root)
@@ -328,8 +376,11 @@ def grade_one(job: dict) -> dict:
     cfg.SandboxExecute.kernel_manager_class = SandboxKernelManager
     cfg.SandboxKernelManager.scratch_dir = str(scratch)
     cfg.SandboxKernelManager.runtime_dir = runtime
-    cfg.SandboxKernelManager.hide = sorted({str(root), str(KIT_ROOT)})
-    cfg.SandboxKernelManager.expose = [str(data_dir())]
+    cfg.SandboxKernelManager.hide = hide
+    cfg.SandboxKernelManager.expose = expose
+    cfg.SandboxKernelManager.zygote_address = zygote.address if zygote is not None else ""
+    if zygote is not None:  # every output is in; the sweep ends whatever the kernel left running
+        cfg.SandboxExecute.shutdown_kernel = "immediate"
     cfg.SandboxKernelManager.memory_mb = limits.memory_mb
     cfg.SandboxKernelManager.use_bwrap = bool(job["use_bwrap"])
     defaults = list(Autograde.class_traits()["autograde_preprocessors"].default())
@@ -360,8 +411,11 @@ def grade_one(job: dict) -> dict:
         _unlock()
         _LOCK["file"].close()
         _LOCK["file"] = None
-        shutil.rmtree(runtime, ignore_errors=True)
-        shutil.rmtree(scratch, ignore_errors=True)
+        if zygote is not None:
+            _reset_zygote(zygote)  # nothing of this student's run is left for the next one
+        else:
+            shutil.rmtree(runtime, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
 
     if score is not None:
         out.score, out.max_score = score.score, score.max_score
@@ -407,12 +461,32 @@ def grade_one(job: dict) -> dict:
 
 
 def _mp_context():
-    """spawn (no inherited threads or event loops); fork when __main__ cannot be re-imported (stdin)."""
+    """How workers start: ``fork`` when this process runs no other thread (a worker then starts in
+    milliseconds with nbgrader already imported, and :func:`_fresh_worker` gives it its own event
+    loop); otherwise ``spawn`` (a clean interpreter; about 2 s to import nbgrader), or ``fork``
+    anyway when ``__main__`` cannot be re-imported (code from stdin)."""
     import sys
+    import threading
     from multiprocessing import get_context
 
     main = getattr(sys.modules.get("__main__"), "__file__", None)
-    return get_context("spawn" if main and os.path.exists(main) else "fork")
+    if threading.active_count() == 1 or not (main and os.path.exists(main)):
+        return get_context("fork")
+    return get_context("spawn")
+
+
+def _fresh_worker() -> None:
+    """Worker initializer: forget the parent's asyncio event loop (a forked worker would share its
+    epoll descriptor) so that nbclient makes its own."""
+    import asyncio
+
+    try:
+        from jupyter_core import utils
+
+        utils._loop.set(None)
+    except (ImportError, AttributeError):
+        pass
+    asyncio.set_event_loop(None)
 
 
 def students_with_submission(root: Path, slug: str) -> list[str]:
@@ -439,11 +513,13 @@ def _ensure_assignment(root: Path, slug: str) -> None:
 
 def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] | None = None,
               limits: Limits = Limits(), force: bool = False, progress: bool = True,
-              sandbox: str = "auto", say=print) -> list[Outcome]:
+              sandbox: str = "auto", warm: bool = True, say=print) -> list[Outcome]:
     """Autograde ``slug`` for every submitted student (or ``students``); see the module docstring.
 
     ``sandbox``: "auto" (bubblewrap if it starts here, else limits only with a loud warning),
     "require" (refuse without bubblewrap), "off" (limits only; for comparisons).
+    ``warm``: fork kernels from a warm zygote per worker (:mod:`crmkit.kernelpool`; only in the
+    sandbox); False starts every kernel afresh.
     """
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from crmkit import nbg
@@ -491,7 +567,7 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
                                     score=old.get("score"), max_score=old.get("max_score"), skipped=True))
             continue
         todo.append({"root": str(root), "slug": slug, "student": s, "hash": h, "limits": asdict(limits),
-                     "use_bwrap": use_bwrap})
+                     "use_bwrap": use_bwrap, "warm": warm})
     # students the gradebook knows who submitted nothing
     if not students:
         try:
@@ -515,11 +591,15 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
 
     from tqdm.auto import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: workers can be forked
     bar = tqdm(total=len(todo), desc=f"autograde {slug}", unit="student", disable=not progress,
                dynamic_ncols=True, leave=False)
     jobs = max(1, min(jobs, len(todo)))
+    batch_dir = tempfile.mkdtemp(prefix="crmkit-ag-")  # the zygotes' runtime folders (short: socket paths)
+    for job in todo:
+        job["batch_dir"] = batch_dir
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context()) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(), initializer=_fresh_worker) as pool:
             futures = {pool.submit(grade_one, job): job for job in todo}
             for fut in as_completed(futures):
                 job = futures[fut]
@@ -534,4 +614,6 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
                 bar.update()
     finally:
         bar.close()
+        shutil.rmtree(batch_dir, ignore_errors=True)
+        shutil.rmtree(root / "grading" / ".sandbox" / slug, ignore_errors=True)
     return sorted(outcomes, key=lambda o: o.student)

@@ -206,12 +206,59 @@ def _sh_quote(args: list[str]) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
+def sandboxed_command(cmd: list[str], scratch: str, runtime: str, hide: list[str], expose: list[str],
+                      limits: Limits, use_bwrap: bool = True) -> list[str]:
+    """``cmd`` wrapped in the sandbox: bubblewrap (unless ``use_bwrap`` is False), the resource
+    limits, and (as root) the switch to ``nobody``, through ``/bin/sh -c "…; true"``."""
+    prefix = limits_prefix(limits)
+    if not use_bwrap:
+        return prefix + cmd
+    drop, caps = [], []
+    if _drop_to_nobody():
+        drop = [shutil.which("setpriv"), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all"]
+        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    inner = _sh_quote(prefix + drop + cmd) + "; true"
+    return [bwrap_path(), *bwrap_args(scratch, runtime, list(hide), [*python_paths(), *expose]),
+            *caps, "--", "/bin/sh", "-c", inner]
+
+
+def kernel_environment(home_base: str, runtime: str) -> dict[str, str]:
+    """The environment of a sandboxed process: the grader's without secrets or Jupyter/nbgrader
+    settings, with ``HOME``, ``IPYTHONDIR``, ``MPLCONFIGDIR``, ``TMPDIR`` … under ``home_base``
+    (made writable for ``nobody``, with matplotlib's font cache copied in) and one BLAS thread."""
+    s = Path(home_base)
+    home = s / ".home"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JUPYTER", "JPY_", "NBGRADER_", "SSH_", "GIT_", "AWS_", "GITHUB_"))
+           and "TOKEN" not in k and "SECRET" not in k and "PASSWORD" not in k}
+    env.update({
+        "HOME": str(home), "IPYTHONDIR": str(home / ".ipython"), "MPLCONFIGDIR": str(home / ".matplotlib"),
+        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"), "JUPYTER_DATA_DIR": str(home / ".jupyter-data"),
+        "JUPYTER_RUNTIME_DIR": runtime, "JUPYTER_PLATFORM_DIRS": "1",
+        "TMPDIR": str(s / ".tmp"), "XDG_CACHE_HOME": str(home / ".cache"),
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    })
+    if os.environ.get("NBGRADER_EXECUTION"):
+        env["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
+    for d in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR", "XDG_CACHE_HOME"):
+        Path(env[d]).mkdir(parents=True, exist_ok=True)
+        os.chmod(env[d], 0o777)
+    # matplotlib would rebuild its font cache in every fresh MPLCONFIGDIR (seconds per notebook)
+    for f in Path(font_cache_dir()).glob("fontlist-*.json"):
+        shutil.copyfile(f, Path(env["MPLCONFIGDIR"]) / f.name)
+        os.chmod(Path(env["MPLCONFIGDIR"]) / f.name, 0o666)
+    return env
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """An AsyncKernelManager that starts the kernel inside bubblewrap with resource limits.
 
     Configured through traitlets (nbgrader passes its config on to the kernel manager), e.g.
     ``c.SandboxKernelManager.scratch_dir = "/…/scratch"``. Transport is ``ipc`` with the connection
-    file and sockets in ``runtime_dir``.
+    file and sockets in ``runtime_dir``. With ``zygote_address`` the kernel is not started but
+    forked from a warm zygote already running in the sandbox (:mod:`crmkit.kernelpool`).
     """
 
     scratch_dir = Unicode("", help="the kernel's only writable folder (and its working folder)").tag(config=True)
@@ -222,6 +269,8 @@ class SandboxKernelManager(AsyncKernelManager):
     nproc = Integer(512).tag(config=True)
     fsize_mb = Integer(1024).tag(config=True)
     use_bwrap = Bool(True, help="False: resource limits only (no sandbox could be made)").tag(config=True)
+    zygote_address = Unicode("", help="socket of a warm zygote to fork the kernel from ('' = start one)").tag(
+        config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -232,8 +281,10 @@ class SandboxKernelManager(AsyncKernelManager):
         Path(self.scratch_dir).mkdir(parents=True, exist_ok=True)
         Path(self.runtime_dir).mkdir(parents=True, exist_ok=True)
         self.transport = "ipc"
-        self.connection_file = os.path.join(self.runtime_dir, "kernel.json")
-        self.ip = os.path.join(self.runtime_dir, "k")
+        self.client_class = "crmkit.kernelclient.GraderClient"
+        name = os.urandom(4).hex()
+        self.connection_file = os.path.join(self.runtime_dir, f"kernel-{name}.json")
+        self.ip = os.path.join(self.runtime_dir, f"k{name}")
         # the kernel runs as nobody: it must be able to use its folders
         for d in (self.scratch_dir, self.runtime_dir):
             os.chmod(d, 0o777)
@@ -243,49 +294,24 @@ class SandboxKernelManager(AsyncKernelManager):
         return Limits(memory_mb=self.memory_mb, nproc=self.nproc, fsize_mb=self.fsize_mb)
 
     def kernel_env(self) -> dict[str, str]:
-        s = Path(self.scratch_dir)
-        home = s / ".home"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("JUPYTER", "JPY_", "NBGRADER_", "SSH_", "GIT_", "AWS_", "GITHUB_"))
-               and "TOKEN" not in k and "SECRET" not in k and "PASSWORD" not in k}
-        env.update({
-            "HOME": str(home), "IPYTHONDIR": str(home / ".ipython"), "MPLCONFIGDIR": str(home / ".matplotlib"),
-            "JUPYTER_CONFIG_DIR": str(home / ".jupyter"), "JUPYTER_DATA_DIR": str(home / ".jupyter-data"),
-            "JUPYTER_RUNTIME_DIR": self.runtime_dir, "JUPYTER_PLATFORM_DIRS": "1",
-            "TMPDIR": str(s / ".tmp"), "XDG_CACHE_HOME": str(home / ".cache"),
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-        })
-        if os.environ.get("NBGRADER_EXECUTION"):
-            env["NBGRADER_EXECUTION"] = os.environ["NBGRADER_EXECUTION"]
-        for d in ("HOME", "IPYTHONDIR", "MPLCONFIGDIR", "TMPDIR", "XDG_CACHE_HOME"):
-            Path(env[d]).mkdir(parents=True, exist_ok=True)
-            os.chmod(env[d], 0o777)
-        # matplotlib would rebuild its font cache in every fresh MPLCONFIGDIR (seconds per notebook)
-        for f in Path(font_cache_dir()).glob("fontlist-*.json"):
-            shutil.copyfile(f, Path(env["MPLCONFIGDIR"]) / f.name)
-            os.chmod(Path(env["MPLCONFIGDIR"]) / f.name, 0o666)
-        return env
+        return kernel_environment(self.scratch_dir, self.runtime_dir)
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        limits = limits_prefix(self.limits)
-        if not self.use_bwrap:
-            return limits + cmd
-        drop = []
-        if _drop_to_nobody():
-            drop = [shutil.which("setpriv"), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                    "--inh-caps=-all", "--bounding-set=-all"]
-        inner = _sh_quote(limits + drop + cmd) + "; true"
-        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if drop else []
-        return [bwrap_path(), *bwrap_args(self.scratch_dir, self.runtime_dir, list(self.hide),
-                                          [*python_paths(), *self.expose]),
-                *caps, "--", "/bin/sh", "-c", inner]
+        return sandboxed_command(cmd, self.scratch_dir, self.runtime_dir, list(self.hide), list(self.expose),
+                                 self.limits, self.use_bwrap)
 
     async def _async_pre_start_kernel(self, **kw):
         kw["env"] = {**self.kernel_env(), **{k: v for k, v in (kw.get("env") or {}).items()
                                              if k.startswith("NBGRADER")}}
         kw["cwd"] = self.scratch_dir
+        if self.zygote_address and self.provisioner is None:
+            from uuid import uuid4
+
+            from crmkit.kernelpool import ZygoteProvisioner
+
+            self.kernel_id = self.kernel_id or str(uuid4())
+            self.provisioner = ZygoteProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         # signals to the sandbox would hit the shell too: interrupt by message (ipykernel supports it)
         self.kernel_spec.interrupt_mode = "message"
@@ -299,15 +325,7 @@ def run_sandboxed(code: str, scratch: str, hide: list[str] = (), expose: list[st
     runtime = tempfile.mkdtemp(prefix="crmkit-rt-")
     os.chmod(scratch, 0o777)
     os.chmod(runtime, 0o777)
-    drop = []
-    caps = []
-    if _drop_to_nobody():
-        drop = [shutil.which("setpriv"), f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                "--inh-caps=-all", "--bounding-set=-all"]
-        caps = ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    inner = _sh_quote(limits_prefix(limits) + drop + [sys.executable, "-c", code]) + "; true"
-    cmd = [bwrap_path(), *bwrap_args(scratch, runtime, list(hide), [*python_paths(), *expose]), *caps,
-           "--", "/bin/sh", "-c", inner]
+    cmd = sandboxed_command([sys.executable, "-c", code], scratch, runtime, list(hide), list(expose), limits)
     try:
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
                               env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": scratch})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -215,3 +216,56 @@ def test_feedback_leak_check_ignores_a_visible_line_that_contains_a_hidden_one()
     assert feedback.leaks(page, hidden) == sorted(hidden)  # without the notebook's visible lines: flagged
     assert feedback.leaks("<pre>" + next(iter(hidden)) + "</pre>", hidden, public) == sorted(hidden)
     assert feedback.leaks("<pre>x = 1; " + next(iter(hidden)) + "</pre>", hidden, set()) == sorted(hidden)
+
+
+PLANT = """import os, subprocess, IPython
+open("istutettu.txt", "w").write("A")
+open(os.path.join(os.environ["HOME"], "istutettu.txt"), "w").write("A")
+if os.access("/dev/shm", os.W_OK):
+    open("/dev/shm/istutettu", "w").write("A")
+subprocess.Popen(["sleep", "600"], start_new_session=True)
+IPython.ISTUTETTU = 1
+osuus = 3 / 12"""
+
+PROBE = """import os, IPython
+def _cmd(pid):
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()
+    except OSError:
+        return ""
+left = [name for name, found in [
+    ("file", os.path.exists("istutettu.txt")),
+    ("home", os.path.exists(os.path.join(os.environ["HOME"], "istutettu.txt"))),
+    ("shm", os.path.exists("/dev/shm/istutettu")),
+    ("process", any("sleep 600" in _cmd(p) for p in os.listdir("/proc") if p.isdigit())),
+    ("module", hasattr(IPython, "ISTUTETTU")),
+    ("not forked", "crmkit.kernelpool" not in _cmd(os.getppid()))] if found]
+osuus = 3 / 12 if not left else 99"""
+
+
+@NEEDS_SANDBOX
+def test_warm_kernels_leave_nothing_to_the_next_student(tmp_path):
+    """One worker grades two students with kernels forked from the same zygote: what the first one
+    leaves behind (files, a background process, module state) is gone for the second."""
+    course = fx.make_course(tmp_path / "c")
+    release = gates.read(nbg.release_notebook(fx.SLUG, course))
+    from crmkit.demo_class import _solved
+
+    w = lambda nb: nbformat.writes(nb).encode()  # noqa: E731
+    plant = _answers(release, t1_mediaani=_solved(fx.ANSWER_1), t2_osuus=PLANT)
+    probe = _answers(release, t1_mediaani=_solved(fx.ANSWER_1), t2_osuus=PROBE)
+    _submit(course, {"s_plant": w(plant), "s_probe": w(probe)})
+    out = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=1, limits=LIMITS, progress=False)}
+    assert out["s_plant"].status == out["s_probe"].status == ag.GRADED, out
+    assert nbg.scores(fx.SLUG, "s_plant", course).code_score == 3
+    probed = gates.read(nbg.autograded_notebook(fx.SLUG, "s_probe", course))
+    assert nbg.scores(fx.SLUG, "s_probe", course).code_score == 3, [c.outputs for c in probed.cells if c.outputs]
+    # the batch cleaned up after itself: no slot folder, no zygote left running
+    assert not (course / "grading" / ".sandbox" / fx.SLUG).exists()
+    running = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            running.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            pass
+    assert not [cmd for cmd in running if str(course) in cmd]  # no sandbox of this course is left
