@@ -14,8 +14,11 @@ The batch, for one assignment:
 4. workers (processes, ``--jobs``) grade students in parallel with **nbgrader's own Autograde
    converter and preprocessors** (OverwriteCells, ClearOutput, Execute, SaveAutoGrades, …), so the
    scores are nbgrader's by construction. Only the kernel start differs: nbgrader's Execute is
-   replaced by :class:`SandboxExecute`, which starts the kernel in the bubblewrap sandbox of
-   :mod:`crmkit.sandbox` and kills a notebook that exceeds its total wall time. Gradebook access
+   replaced by :class:`SandboxExecute`, whose kernel runs in the bubblewrap sandbox of
+   :mod:`crmkit.sandbox` — forked from the worker's warm zygote (:mod:`crmkit.kernelpool`; the
+   imports are done once per worker, not once per student) — and which kills a notebook that
+   exceeds its total wall time. Workers are forked from this process when it runs no other
+   thread (they start with nbgrader imported), else spawned. Gradebook access
    is serialised by a file lock that a worker holds for the whole conversion except while the
    notebook executes, so the gradebook stays consistent;
 5. the outcome of each student goes into the status file as soon as it is known (one writer: the

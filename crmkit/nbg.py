@@ -103,6 +103,36 @@ def generate(slug: str, course_dir=ROOT) -> Path:
     return release_notebook(slug, course_dir)
 
 
+def generate_many(slugs: list[str], course_dir=ROOT, progress=None) -> list[Path]:
+    """``generate_assignment --force`` for several assignments in one nbgrader start (nbgrader's
+    own ``NbGraderAPI`` in this process; one subprocess per assignment costs ~2 s of imports each).
+    Raises :class:`NbgraderError` naming the assignment whose generation failed."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from crmkit.env import isolate_jupyter_state
+
+    isolate_jupyter_state()
+    cfg = load_config(course_dir)
+    cfg.CourseDirectory.root = str(Path(course_dir).resolve())
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + path  # nbgrader runs `alembic` by name
+    try:
+        api = NbGraderAPI(CourseDirectory(config=cfg), config=cfg)
+        out = []
+        for slug in slugs:
+            result = api.generate_assignment(slug, force=True)
+            log = result.get("log", "")
+            if not result.get("success") or "[ERROR]" in log:
+                raise NbgraderError(f"generate_assignment {slug} failed in {course_dir}:\n{log}\n{result.get('error', '')}")
+            out.append(release_notebook(slug, course_dir))
+            if progress is not None:
+                progress(slug)
+        return out
+    finally:
+        os.environ["PATH"] = path
+
+
 def submit(slug: str, student: str, notebook: str | os.PathLike, course_dir=ROOT, force: bool = False) -> Path:
     """Put ``notebook`` in as ``student``'s submission of ``slug`` (as ``nbgrader collect`` would).
 

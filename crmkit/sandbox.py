@@ -28,6 +28,10 @@ pid 1 for "my parent died" and shut the kernel down. Interrupts go as an ``inter
 message on the control channel, since signals to the sandbox's process group would also hit the
 shell.
 
+During autograding the process started this way is usually not the kernel itself but a warm
+zygote (:mod:`crmkit.kernelpool`) that forks the students' kernels one at a time: they inherit
+exactly this sandbox and these limits.
+
 Where bubblewrap cannot be used (not installed, no user namespaces in a container…)
 :func:`sandbox_available` says why, :func:`warn_no_sandbox` says so loudly, and kernels run with
 the resource limits only.

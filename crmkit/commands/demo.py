@@ -5,17 +5,19 @@ Steps (each a function in :data:`STEPS`; later issues add the teacher's flow aft
 1. ``data``: generate the data world into data/ if ``data/customers.csv`` is missing;
 2. ``release``: ``nbgrader generate_assignment`` for every assignment in solutions/ -> notebooks/;
 3. ``student``: run each release as a student would (a scratch copy in ``grading/demo/<slug>/``;
-   notebooks/ is never modified) and report the cells that stop at an unanswered stub;
+   notebooks/ is never modified; assignments in parallel) and report the cells that stop at an
+   unanswered stub;
 4. ``autograde``: submit the solution notebook as student ``demo_solution`` into
-   ``grading/submitted/`` and autograde it with real nbgrader;
+   ``grading/submitted/`` (graded with the class in step 6: it must get every autograded point);
 5. ``class``: a simulated class of ``--students N`` (default 20) derived deterministically from the
    solutions (:mod:`crmkit.demo_class`: strong, typical, weak, unanswered, wrong answers, one
    missing, one that never terminates, one corrupt file) submitted into ``grading/submitted/``;
-6. ``grade``: ``crmkit autograde`` of the class (parallel, sandboxed), then simulated hand grades
-   for the free-text cells (nbgrader's Gradebook, ``manual_score``);
+6. ``grade``: ``crmkit autograde`` of the solution and the class (nbgrader's Autograde converter,
+   parallel, sandboxed, warm kernels), then simulated hand grades for the free-text cells
+   (nbgrader's Gradebook, ``manual_score``);
 7. ``results``: the grading module's weighted grades and Moodle CSV (``crmkit grades``), competence
    profiles (``crmkit profile --all``), the class report (``crmkit report``) and the feedback
-   without hidden tests (``crmkit feedback``);
+   without hidden tests (``crmkit feedback``, assignments in parallel);
 8. a short summary: what was done, the scores, where each output is.
 
 Re-running is safe: an existing demo submission is never overwritten silently; the new one gets a
@@ -66,6 +68,7 @@ class Demo:
     outcomes: dict = field(default_factory=dict)  # slug -> [autograde.Outcome]
     lines: list[str] = field(default_factory=list)  # the summary, in order
     scores: dict = field(default_factory=dict)
+    solution_ids: dict = field(default_factory=dict)  # slug -> the student id the solution was submitted as
 
     def rel(self, path: Path) -> str:
         try:
@@ -83,6 +86,7 @@ class Demo:
 def _progress(iterable=None, **kw):
     from tqdm.auto import tqdm
 
+    tqdm.monitor_interval = 0  # no monitor thread: autograde's workers can be forked
     return tqdm(iterable, **kw, leave=False, dynamic_ncols=True)
 
 
@@ -112,49 +116,80 @@ def step_release(demo: Demo) -> None:
     from crmkit import nbg
 
     demo.say(f"[2] releasing {len(demo.slugs)} assignment(s) with nbgrader generate_assignment ...")
-    for slug in _progress(demo.slugs, desc="release", unit="assignment"):
-        path = nbg.generate(slug, demo.root)
+    bar = _progress(total=len(demo.slugs), desc="release", unit="assignment")
+    try:
+        paths = nbg.generate_many(demo.slugs, demo.root, progress=lambda slug: bar.update())
+    finally:
+        bar.close()
+    for slug, path in zip(demo.slugs, paths):
         demo.note(f"release {slug}: {demo.rel(path)}")
 
 
-def step_student(demo: Demo) -> None:
-    """Run each release as a student would, in a scratch copy under grading/demo/<slug>/."""
+def run_release(root: Path, slug: str) -> dict:
+    """Run the release of ``slug`` as a student would, in a scratch copy under grading/demo/<slug>/
+    (a fresh kernel; notebooks/ is never touched). Returns what stopped where."""
+    import os
+    import tempfile
+
+    import nbformat
+    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
     from crmkit import gates, nbg
 
-    demo.say("[3] running each release as a student would (unanswered exercises stop at their stub) ...")
-    for slug in demo.slugs:
-        release = nbg.release_notebook(slug, demo.root)
-        scratch = demo.root / "grading" / "demo" / slug
-        if scratch.exists():
-            shutil.rmtree(scratch)  # a scratch run, not a submission: always a fresh copy
-        shutil.copytree(release.parent, scratch)
-        nb = gates.read(scratch / release.name)
-        code_cells = sum(c.cell_type == "code" for c in nb.cells)
-        bar = _progress(total=code_cells, desc=f"run {slug}", unit="cell")
-        client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": str(scratch)}},
-                                on_cell_executed=lambda **kw: bar.update())
-        t0 = time.perf_counter()
-        client.execute()
-        bar.close()
-        import nbformat
+    release = nbg.release_notebook(slug, root)
+    scratch = root / "grading" / "demo" / slug
+    if scratch.exists():
+        shutil.rmtree(scratch)  # a scratch run, not a submission: always a fresh copy
+    shutil.copytree(release.parent, scratch)
+    nb = gates.read(scratch / release.name)
+    t0 = time.perf_counter()
+    sockets = tempfile.mkdtemp(prefix="crmkit-run-")  # ipc, not TCP: no ports, no ipykernel warning about it
+    try:
+        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+        NotebookClient(nb, km=km, timeout=120, allow_errors=True,
+                       resources={"metadata": {"path": str(scratch)}}).execute()
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    nbformat.write(nb, scratch / release.name)
+    # an exercise stops at its stub either in the answer cell itself or, for a function
+    # skeleton, in the test cell that calls it
+    return {"slug": slug, "path": scratch / release.name, "seconds": time.perf_counter() - t0,
+            "stubs": [gates.label(nb, i) for i, c in enumerate(nb.cells)
+                      if (gates.is_answer(c) or gates.is_test(c))
+                      and any(e.get("ename") == "NotImplementedError" for e in gates.errors(c))],
+            "failing_tests": [gates.label(nb, i) for i, c in enumerate(nb.cells) if gates.is_test(c) and gates.errors(c)],
+            "others": gates.blank_run_problems(nb, slug)}
 
-        nbformat.write(nb, scratch / release.name)
-        # an exercise stops at its stub either in the answer cell itself or, for a function
-        # skeleton, in the test cell that calls it
-        stubs = [gates.label(nb, i) for i, c in enumerate(nb.cells)
-                 if (gates.is_answer(c) or gates.is_test(c))
-                 and any(e.get("ename") == "NotImplementedError" for e in gates.errors(c))]
-        failing_tests = [gates.label(nb, i) for i, c in enumerate(nb.cells) if gates.is_test(c) and gates.errors(c)]
-        others = gates.blank_run_problems(nb, slug)
-        demo.note(f"student run {slug}: {demo.rel(scratch / release.name)} ({time.perf_counter() - t0:.0f} s); "
-                  f"{len(stubs)} cell(s) stopped at a stub's NotImplementedError, "
-                  f"{len(failing_tests)} test cell(s) failed as they should")
-        for label in stubs:
+
+def _in_parallel(demo: Demo, fn, items: list, desc: str, unit: str) -> list:
+    """``fn(demo.root, item)`` for every item in ``demo.jobs`` processes (results in item order)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crmkit.autograde import _fresh_worker, _mp_context
+
+    bar = _progress(total=len(items), desc=desc, unit=unit)
+    try:
+        with ProcessPoolExecutor(max_workers=max(1, min(demo.jobs, len(items))), mp_context=_mp_context(),
+                                 initializer=_fresh_worker) as pool:
+            futures = [pool.submit(fn, demo.root, item) for item in items]
+            for fut in futures:
+                fut.add_done_callback(lambda _: bar.update())
+            return [f.result() for f in futures]
+    finally:
+        bar.close()
+
+
+def step_student(demo: Demo) -> None:
+    """Run each release as a student would, in a scratch copy under grading/demo/<slug>/."""
+    demo.say("[3] running each release as a student would (unanswered exercises stop at their stub) ...")
+    for r in _in_parallel(demo, run_release, demo.slugs, "student run", "assignment"):
+        demo.note(f"student run {r['slug']}: {demo.rel(r['path'])} ({r['seconds']:.0f} s); "
+                  f"{len(r['stubs'])} cell(s) stopped at a stub's NotImplementedError, "
+                  f"{len(r['failing_tests'])} test cell(s) failed as they should")
+        for label in r["stubs"]:
             demo.note(f"    stub: {label}")
-        for problem in others:
+        for problem in r["others"]:
             demo.note(f"    UNEXPECTED: {problem}")
 
 
@@ -170,23 +205,14 @@ def _free_student_id(demo: Demo, slug: str) -> str:
 
 
 def step_autograde(demo: Demo) -> None:
-    """Submit the solution as a student and autograde it with real nbgrader."""
+    """Submit the solution as a student; it is graded with the class (step ``grade``)."""
     from crmkit import nbg
 
-    demo.say("[4] submitting the solutions as a student and autograding them with nbgrader ...")
-    for slug in _progress(demo.slugs, desc="autograde", unit="assignment"):
+    demo.say("[4] submitting the solutions as a student ...")
+    for slug in demo.slugs:
         student = _free_student_id(demo, slug)
-        submitted = nbg.submit(slug, student, nbg.source_notebook(slug, demo.root), demo.root, force=True)
-        nbg.autograde(slug, student, demo.root)
-        score = nbg.scores(slug, student, demo.root)
-        demo.scores[slug] = score
-        manual = sum(c.max_score for c in score.cells if c.kind == "manual")
-        demo.note(f"autograde {slug} as {student}: {score.code_score:g} / {score.max_code_score:g} autograded "
-                  f"points; {manual:g} points wait for hand grading in formgrader")
-        demo.note(f"    submitted:  {demo.rel(submitted)}")
-        demo.note(f"    autograded: {demo.rel(nbg.autograded_notebook(slug, student, demo.root))}")
-    db = nbg.load_config(demo.root).CourseDirectory.db_url.replace("sqlite:///", "")
-    demo.note(f"gradebook: {demo.rel(Path(db))} (grade the written answers in Formgrader: `make lab`, menu Nbgrader → Formgrader)")
+        nbg.submit(slug, student, nbg.source_notebook(slug, demo.root), demo.root, force=True)
+        demo.solution_ids[slug] = student
 
 
 def step_class(demo: Demo) -> None:
@@ -210,35 +236,48 @@ def step_class(demo: Demo) -> None:
 
 
 def step_grade(demo: Demo) -> None:
-    """Parallel sandboxed autograde of the class, then simulated hand grades."""
+    """Parallel sandboxed autograde of the solution and the class, then simulated hand grades."""
     from crmkit import autograde as ag
-    from crmkit import demo_class
+    from crmkit import demo_class, nbg
     from crmkit.sandbox import Limits, sandbox_available
 
-    if not demo.students:
-        return
     ok, how = sandbox_available()
-    demo.say(f"[6] autograding the class: {demo.jobs} worker(s), "
+    demo.say(f"[6] autograding the solutions{' and the class' if demo.students else ''}: {demo.jobs} worker(s), "
              f"{'sandbox: ' + how if ok else 'NO SANDBOX (' + how + ')'} ...")
     demo.note(f"sandbox: {how if ok else 'NONE – ' + how + ' (resource limits only)'}")
     limits = Limits(cell_timeout=demo.timeout, notebook_timeout=max(300, demo.timeout * 6))
     students = [s for s, _ in demo.roster]
     for slug in demo.slugs:
+        solution = demo.solution_ids[slug]
         t0 = time.perf_counter()
-        outcomes = ag.autograde(slug, demo.root, jobs=demo.jobs, students=students, limits=limits, say=lambda t: None)
+        outcomes = ag.autograde(slug, demo.root, jobs=demo.jobs, students=[solution, *students], limits=limits,
+                                say=lambda t: None)
+        took = time.perf_counter() - t0
+        score = nbg.scores(slug, solution, demo.root)
+        demo.scores[slug] = score
+        manual = sum(c.max_score for c in score.cells if c.kind == "manual")
+        demo.note(f"autograde {slug} as {solution}: {score.code_score:g} / {score.max_code_score:g} autograded "
+                  f"points; {manual:g} points wait for hand grading in formgrader")
+        demo.note(f"    autograded: {demo.rel(nbg.autograded_notebook(slug, solution, demo.root))}")
+        outcomes = [o for o in outcomes if o.student != solution]
         demo.outcomes[slug] = outcomes
+        if not students:
+            continue
         graded = demo_class.simulate_manual_grades(demo.root, slug, dict(demo.roster))
         counts = {}
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
         fresh = sum(not o.skipped for o in outcomes if o.status != ag.MISSING)
-        demo.note(f"autograde {slug}: {fresh} graded now, {sum(o.skipped for o in outcomes)} unchanged, in "
-                  f"{time.perf_counter() - t0:.0f} s – " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        demo.note(f"autograde {slug} class: {fresh} graded now, {sum(o.skipped for o in outcomes)} unchanged, "
+                  f"with the solution in {took:.0f} s – " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
                   + f"; {graded} hand grade(s) simulated")
         for o in outcomes:
             if o.status == ag.FAILED:
                 demo.note(f"    {o.student}: failed – {o.reason}")
         demo.note(f"    status: {demo.rel(ag.status_path(demo.root, slug))}")
+    db = nbg.load_config(demo.root).CourseDirectory.db_url.replace("sqlite:///", "")
+    demo.note(f"gradebook: {demo.rel(Path(db))} (grade the written answers in Formgrader: `make lab`, "
+              "menu Nbgrader → Formgrader)")
 
 
 def _call(demo: Demo, argv: list[str]) -> tuple[int, str]:
@@ -258,10 +297,16 @@ def _call(demo: Demo, argv: list[str]) -> tuple[int, str]:
     return code, buf.getvalue()
 
 
-def step_results(demo: Demo) -> None:
-    """Final grades + Moodle CSV, profiles, class report (crmkit.grading), feedback (crmkit.feedback)."""
+def _feedback(root: Path, slug: str) -> dict:
+    """crmkit feedback for one assignment (in a worker process); what it said is returned."""
     from crmkit import feedback
 
+    said: list[str] = []
+    return {**feedback.generate(slug, root, say=said.append), "said": said}
+
+
+def step_results(demo: Demo) -> None:
+    """Final grades + Moodle CSV, profiles, class report (crmkit.grading), feedback (crmkit.feedback)."""
     if not demo.students:
         return
     demo.say("[7] weighted grades, Moodle CSV, profiles, class report and feedback ...")
@@ -277,8 +322,9 @@ def step_results(demo: Demo) -> None:
         else:
             last = " | ".join(l for l in out.strip().splitlines()[-3:])
             demo.note(f"{name}: NOT made (exit {code}): {last}")
-    for slug in _progress(demo.slugs, desc="feedback", unit="assignment"):
-        res = feedback.generate(slug, demo.root, say=demo.note)
+    for slug, res in zip(demo.slugs, _in_parallel(demo, _feedback, demo.slugs, "feedback", "assignment")):
+        for line in res["said"]:
+            demo.note(line)
         demo.note(f"feedback {slug}: {len(res['written'])} page(s) without hidden tests, "
                   f"{len(res['failed'])} explain a failed submission"
                   + (f"; {len(res['leaks'])} REMOVED for showing hidden tests" if res["leaks"] else ""))
@@ -305,12 +351,15 @@ def run(args: argparse.Namespace) -> int:
     demo = Demo(root=root, slugs=args.slugs or known, student=args.student, force=args.force,
                 students=max(0, args.students), jobs=args.jobs or os.cpu_count() or 2, timeout=args.timeout)
     t0 = time.perf_counter()
+    took = []
     for name, step in STEPS:
         if name != "data" and not demo.slugs:
             demo.note("no assignments in solutions/ yet (solutions/<slug>/<slug>.ipynb): nothing to release or grade")
             break
+        t1 = time.perf_counter()
         step(demo)
-    print(f"\ncrmkit demo done in {time.perf_counter() - t0:.0f} s")
+        took.append(f"{name} {time.perf_counter() - t1:.0f} s")
+    print(f"\ncrmkit demo done in {time.perf_counter() - t0:.0f} s ({', '.join(took)})")
     for line in demo.lines:
         print(("  " if not line.startswith("    ") else "") + line)
     short = [s for s in demo.scores.values() if s.code_score != s.max_code_score]

@@ -30,7 +30,6 @@ def run(args: argparse.Namespace) -> int:
     if not slugs:
         print("solutions/ has no assignments yet (solutions/<slug>/<slug>.ipynb); nothing to release.")
         return 0
-    for slug in slugs:
-        path = nbg.generate(slug, ROOT)
+    for slug, path in zip(slugs, nbg.generate_many(slugs, ROOT)):
         print(f"released {slug} -> {path.relative_to(ROOT)}")
     return 0
