@@ -281,14 +281,14 @@ class _Collect(logging.Handler):
 _ZYGOTE: dict = {"zygote": None, "key": None}
 
 
-def _worker_zygote(job: dict, source_nb, hide: list[str], expose: list[str], limits: Limits):
+def _worker_zygote(job: dict, hide: list[str], expose: list[str], limits: Limits):
     """This worker's warm zygote for the job's assignment (started on first use, restarted if a
     kernel killed it); None if it cannot start (the kernel is then started the usual way)."""
     from multiprocessing import util
 
-    from crmkit.kernelpool import Zygote, ZygoteError, notebook_imports
+    from crmkit.kernelpool import Zygote, ZygoteError
 
-    key = (job["root"], job["slug"], json.dumps(job["limits"], sort_keys=True), job["batch_dir"])
+    key = (job["root"], json.dumps(job["limits"], sort_keys=True), job["batch_dir"], tuple(job["modules"]))
     zygote = _ZYGOTE["zygote"]
     if zygote is not None and _ZYGOTE["key"] == key and zygote.alive():
         return zygote
@@ -296,10 +296,10 @@ def _worker_zygote(job: dict, source_nb, hide: list[str], expose: list[str], lim
         zygote.close()
         _ZYGOTE["zygote"] = None
     tag = f"w{os.getpid()}"
-    slot = Path(job["root"]) / "grading" / ".sandbox" / job["slug"] / tag
+    slot = Path(job["root"]) / "grading" / ".sandbox" / Path(job["batch_dir"]).name / tag
     if slot.exists():
         shutil.rmtree(slot)
-    zygote = Zygote(str(slot), os.path.join(job["batch_dir"], tag), hide, expose, limits, notebook_imports(source_nb))
+    zygote = Zygote(str(slot), os.path.join(job["batch_dir"], tag), hide, expose, limits, job["modules"])
     try:
         zygote.start()
     except ZygoteError as e:
@@ -348,7 +348,7 @@ def grade_one(job: dict) -> dict:
     from crmkit.paths import ROOT as KIT_ROOT, data_dir
 
     hide, expose = sorted({str(root), str(KIT_ROOT)}), [str(data_dir())]
-    zygote = _worker_zygote(job, source_nb, hide, expose, limits) if job["use_bwrap"] and job.get("warm") else None
+    zygote = _worker_zygote(job, hide, expose, limits) if job["use_bwrap"] and job.get("warm") else None
     if zygote is not None:
         scratch, runtime = Path(zygote.slot), zygote.runtime
     else:
@@ -514,40 +514,11 @@ def _ensure_assignment(root: Path, slug: str) -> None:
     nbg.generate(slug, root)  # records the assignment and its grade cells (as `crmkit release`)
 
 
-def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] | None = None,
-              limits: Limits = Limits(), force: bool = False, progress: bool = True,
-              sandbox: str = "auto", warm: bool = True, say=print) -> list[Outcome]:
-    """Autograde ``slug`` for every submitted student (or ``students``); see the module docstring.
-
-    ``sandbox``: "auto" (bubblewrap if it starts here, else limits only with a loud warning),
-    "require" (refuse without bubblewrap), "off" (limits only; for comparisons).
-    ``warm``: fork kernels from a warm zygote per worker (:mod:`crmkit.kernelpool`; only in the
-    sandbox); False starts every kernel afresh.
-    """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+def _plan(root: Path, slug: str, students: list[str] | None, force: bool, job_base: dict,
+          say) -> tuple[list[Outcome], dict, list[dict]]:
+    """What one assignment's batch has to do: (outcomes known without grading — missing, unchanged —,
+    the status entries, the jobs for the workers)."""
     from crmkit import nbg
-    from crmkit.env import isolate_jupyter_state
-    from crmkit.sandbox import sandbox_available, warn_no_sandbox
-
-    isolate_jupyter_state()
-    root = Path(root).resolve()
-    if slug not in nbg.assignments(root):
-        raise ValueError(f"unknown assignment {slug!r}; solutions/ has: {', '.join(nbg.assignments(root))}")
-    use_bwrap = False
-    if sandbox != "off":
-        ok, how = sandbox_available()
-        if ok:
-            use_bwrap = True
-            say(f"sandbox: {how}")
-        elif sandbox == "require":
-            raise RuntimeError(f"no sandbox: {how}")
-        else:
-            warn_no_sandbox(how)
-    (root / "grading").mkdir(exist_ok=True)
-    _ensure_assignment(root, slug)
-    backup = backup_gradebook(root)
-    if backup:
-        say(f"gradebook backed up to {backup}")
 
     submitted = students_with_submission(root, slug)
     wanted = submitted if not students else [s for s in students]
@@ -569,8 +540,7 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
             outcomes.append(Outcome(student=s, status=old["status"], reason=old.get("reason", ""), hash=h,
                                     score=old.get("score"), max_score=old.get("max_score"), skipped=True))
             continue
-        todo.append({"root": str(root), "slug": slug, "student": s, "hash": h, "limits": asdict(limits),
-                     "use_bwrap": use_bwrap, "warm": warm})
+        todo.append({**job_base, "slug": slug, "student": s, "hash": h})
     # students the gradebook knows who submitted nothing
     if not students:
         try:
@@ -588,19 +558,94 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
     write_status(root, slug, status)
     skipped = [o for o in outcomes if o.skipped]
     if skipped:
-        say(f"{len(skipped)} submission(s) unchanged since they were graded: skipped (--force grades them again)")
-    if not todo:
-        return outcomes
+        say(f"{slug}: {len(skipped)} submission(s) unchanged since they were graded: skipped "
+            "(--force grades them again)")
+    return outcomes, status, todo
+
+
+def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] | None = None,
+              limits: Limits = Limits(), force: bool = False, progress: bool = True,
+              sandbox: str = "auto", warm: bool = True, say=print) -> list[Outcome]:
+    """Autograde ``slug`` for every submitted student (or ``students``); see the module docstring
+    and :func:`autograde_many` for the options."""
+    return autograde_many([slug], root, jobs, students, limits, force, progress, sandbox, warm, say)[slug]
+
+
+def autograde_many(slugs: list[str], root: Path = ROOT, jobs: int = 2, students: list[str] | dict | None = None,
+                   limits: Limits = Limits(), force: bool = False, progress: bool = True,
+                   sandbox: str = "auto", warm: bool = True, say=print) -> dict[str, list[Outcome]]:
+    """Autograde several assignments in one batch: one pool of workers, each with one warm zygote
+    that has every assignment's imports done, so that no worker waits at an assignment boundary.
+    ``students``: the same students for every assignment, or {assignment: [students]}.
+    Returns the outcomes per assignment.
+
+    ``sandbox``: "auto" (bubblewrap if it starts here, else limits only with a loud warning),
+    "require" (refuse without bubblewrap), "off" (limits only; for comparisons).
+    ``warm``: fork kernels from a warm zygote per worker (:mod:`crmkit.kernelpool`; only in the
+    sandbox); False starts every kernel afresh.
+    """
+    from crmkit import gates, nbg
+    from crmkit.env import isolate_jupyter_state
+    from crmkit.kernelpool import notebook_imports
+    from crmkit.sandbox import sandbox_available, warn_no_sandbox
+
+    isolate_jupyter_state()
+    root = Path(root).resolve()
+    unknown = [s for s in slugs if s not in nbg.assignments(root)]
+    if unknown:
+        raise ValueError(f"unknown assignment {', '.join(map(repr, unknown))}; "
+                         f"solutions/ has: {', '.join(nbg.assignments(root))}")
+    use_bwrap = False
+    if sandbox != "off":
+        ok, how = sandbox_available()
+        if ok:
+            use_bwrap = True
+            say(f"sandbox: {how}")
+        elif sandbox == "require":
+            raise RuntimeError(f"no sandbox: {how}")
+        else:
+            warn_no_sandbox(how)
+    (root / "grading").mkdir(exist_ok=True)
+    for slug in slugs:
+        _ensure_assignment(root, slug)
+    backup = backup_gradebook(root)
+    if backup:
+        say(f"gradebook backed up to {backup}")
+
+    batch_dir = tempfile.mkdtemp(prefix="crmkit-ag-")  # the zygotes' runtime folders (short: socket paths)
+    modules: list[str] = []
+    for slug in slugs:
+        modules += [m for m in notebook_imports(gates.read(nbg.source_notebook(slug, root))) if m not in modules]
+    base = {"root": str(root), "limits": asdict(limits), "use_bwrap": use_bwrap, "warm": warm,
+            "batch_dir": batch_dir, "modules": modules}
+    outcomes, status, todo = {}, {}, []
+    for slug in slugs:
+        wanted = students.get(slug) if isinstance(students, dict) else students
+        outcomes[slug], status[slug], jobs_of_slug = _plan(root, slug, wanted, force, base, say)
+        todo += jobs_of_slug
+    try:
+        if todo:
+            _run(todo, jobs, root, outcomes, status, progress, "autograde " + (slugs[0] if len(slugs) == 1 else
+                                                                              f"{len(slugs)} assignments"))
+    finally:
+        shutil.rmtree(batch_dir, ignore_errors=True)
+        shutil.rmtree(root / "grading" / ".sandbox" / Path(batch_dir).name, ignore_errors=True)
+        try:
+            (root / "grading" / ".sandbox").rmdir()  # only if empty (another batch may be running)
+        except OSError:
+            pass
+    return {slug: sorted(found, key=lambda o: o.student) for slug, found in outcomes.items()}
+
+
+def _run(todo: list[dict], jobs: int, root: Path, outcomes: dict, status: dict, progress: bool, desc: str) -> None:
+    """Grade the jobs in a pool of worker processes; every result goes into the status file at once."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     from tqdm.auto import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread: workers can be forked
-    bar = tqdm(total=len(todo), desc=f"autograde {slug}", unit="student", disable=not progress,
-               dynamic_ncols=True, leave=False)
     jobs = max(1, min(jobs, len(todo)))
-    batch_dir = tempfile.mkdtemp(prefix="crmkit-ag-")  # the zygotes' runtime folders (short: socket paths)
-    for job in todo:
-        job["batch_dir"] = batch_dir
+    bar = tqdm(total=len(todo), desc=desc, unit="submission", disable=not progress, dynamic_ncols=True, leave=False)
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(), initializer=_fresh_worker) as pool:
             futures = {pool.submit(grade_one, job): job for job in todo}
@@ -611,12 +656,10 @@ def autograde(slug: str, root: Path = ROOT, jobs: int = 2, students: list[str] |
                 except Exception as e:  # noqa: BLE001 - a crashed worker fails only its student
                     o = Outcome(student=job["student"], status=FAILED, hash="",  # no hash: retried next run
                                 reason=f"arvioinnin työprosessi kaatui ({type(e).__name__}: {e})")
-                status[o.student] = _entry(o)
-                write_status(root, slug, status)  # at once: an interrupted batch resumes from here
-                outcomes.append(o)
+                slug = job["slug"]
+                status[slug][o.student] = _entry(o)
+                write_status(root, slug, status[slug])  # at once: an interrupted batch resumes from here
+                outcomes[slug].append(o)
                 bar.update()
     finally:
         bar.close()
-        shutil.rmtree(batch_dir, ignore_errors=True)
-        shutil.rmtree(root / "grading" / ".sandbox" / slug, ignore_errors=True)
-    return sorted(outcomes, key=lambda o: o.student)

@@ -1,4 +1,4 @@
-"""`crmkit autograde ASSIGNMENT [--jobs N] [--student ID …]`: parallel, sandboxed autograding.
+"""`crmkit autograde ASSIGNMENT… [--jobs N] [--student ID …]`: parallel, sandboxed autograding.
 
 Grades ``grading/submitted/*/ASSIGNMENT`` into nbgrader's gradebook with nbgrader's own
 preprocessors, each student's kernel in a bubblewrap sandbox with time and memory limits; writes a
@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = Limits()
     parser.description = __doc__.split("\n\n")[1].replace("\n", " ")
-    parser.add_argument("assignment", help="the assignment (folder name in solutions/)")
+    parser.add_argument("assignment", nargs="+",
+                        help="the assignment(s) (folder names in solutions/); several are graded in one batch")
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 2,
                         help="students graded at the same time (default: number of cores)")
     parser.add_argument("--student", nargs="+", default=None, metavar="ID", help="only these students")
@@ -63,11 +64,15 @@ def run(args: argparse.Namespace) -> int:
     timeout = args.timeout or int(nbg.load_config(root).Execute.get("timeout", 120))
     limits = Limits(cell_timeout=timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory)
     try:
-        outcomes = ag.autograde(args.assignment, root, jobs=args.jobs, students=args.student, limits=limits,
-                                force=args.force, progress=not args.no_progress, sandbox=args.sandbox)
+        found = ag.autograde_many(args.assignment, root, jobs=args.jobs, students=args.student, limits=limits,
+                                  force=args.force, progress=not args.no_progress, sandbox=args.sandbox)
     except (ValueError, RuntimeError) as e:
         print(e)
         return 2
-    code = print_outcomes(outcomes)
-    print(f"status file: {ag.status_path(root, args.assignment)}")
+    code = 0
+    for slug, outcomes in found.items():
+        if len(found) > 1:
+            print(f"\n{slug}:")
+        code = max(code, print_outcomes(outcomes))
+        print(f"status file: {ag.status_path(root, slug)}")
     return code

@@ -69,6 +69,7 @@ class Demo:
     lines: list[str] = field(default_factory=list)  # the summary, in order
     scores: dict = field(default_factory=dict)
     solution_ids: dict = field(default_factory=dict)  # slug -> the student id the solution was submitted as
+    started: datetime = field(default_factory=datetime.now)
 
     def rel(self, path: Path) -> str:
         try:
@@ -198,7 +199,7 @@ def _free_student_id(demo: Demo, slug: str) -> str:
 
     if demo.force or not nbg.submitted_notebook(slug, demo.student, demo.root).exists():
         return demo.student
-    stamped = f"{demo.student}_{datetime.now().strftime('%Y%m%d_%H%M%S')}"
+    stamped = f"{demo.student}_{demo.started.strftime('%Y%m%d_%H%M%S')}"  # one id for the whole run
     demo.note(f"submission of {demo.student} for {slug} exists (kept); this run submits as {stamped} "
               "(use --force to replace it)")
     return stamped
@@ -236,7 +237,8 @@ def step_class(demo: Demo) -> None:
 
 
 def step_grade(demo: Demo) -> None:
-    """Parallel sandboxed autograde of the solution and the class, then simulated hand grades."""
+    """Parallel sandboxed autograde of the solution and the class (all assignments in one batch),
+    then simulated hand grades."""
     from crmkit import autograde as ag
     from crmkit import demo_class, nbg
     from crmkit.sandbox import Limits, sandbox_available
@@ -247,19 +249,21 @@ def step_grade(demo: Demo) -> None:
     demo.note(f"sandbox: {how if ok else 'NONE – ' + how + ' (resource limits only)'}")
     limits = Limits(cell_timeout=demo.timeout, notebook_timeout=max(300, demo.timeout * 6))
     students = [s for s, _ in demo.roster]
+    t0 = time.perf_counter()
+    found = ag.autograde_many(demo.slugs, demo.root, jobs=demo.jobs, limits=limits, say=lambda t: None,
+                              students={slug: [demo.solution_ids[slug], *students] for slug in demo.slugs})
+    fresh = sum(not o.skipped for found_ in found.values() for o in found_ if o.status != ag.MISSING)
+    demo.note(f"autograde: {fresh} submission(s) of {len(demo.slugs)} assignment(s) graded in "
+              f"{time.perf_counter() - t0:.0f} s")
     for slug in demo.slugs:
         solution = demo.solution_ids[slug]
-        t0 = time.perf_counter()
-        outcomes = ag.autograde(slug, demo.root, jobs=demo.jobs, students=[solution, *students], limits=limits,
-                                say=lambda t: None)
-        took = time.perf_counter() - t0
         score = nbg.scores(slug, solution, demo.root)
         demo.scores[slug] = score
         manual = sum(c.max_score for c in score.cells if c.kind == "manual")
         demo.note(f"autograde {slug} as {solution}: {score.code_score:g} / {score.max_code_score:g} autograded "
                   f"points; {manual:g} points wait for hand grading in formgrader")
         demo.note(f"    autograded: {demo.rel(nbg.autograded_notebook(slug, solution, demo.root))}")
-        outcomes = [o for o in outcomes if o.student != solution]
+        outcomes = [o for o in found[slug] if o.student != solution]
         demo.outcomes[slug] = outcomes
         if not students:
             continue
@@ -267,10 +271,9 @@ def step_grade(demo: Demo) -> None:
         counts = {}
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
-        fresh = sum(not o.skipped for o in outcomes if o.status != ag.MISSING)
-        demo.note(f"autograde {slug} class: {fresh} graded now, {sum(o.skipped for o in outcomes)} unchanged, "
-                  f"with the solution in {took:.0f} s – " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-                  + f"; {graded} hand grade(s) simulated")
+        demo.note(f"autograde {slug} class: {sum(not o.skipped for o in outcomes if o.status != ag.MISSING)} graded "
+                  f"now, {sum(o.skipped for o in outcomes)} unchanged – "
+                  + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f"; {graded} hand grade(s) simulated")
         for o in outcomes:
             if o.status == ag.FAILED:
                 demo.note(f"    {o.student}: failed – {o.reason}")
