@@ -38,6 +38,7 @@ Errors are :class:`CRMError` subclasses whose Finnish message names the problem 
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import html
 import os
@@ -133,14 +134,17 @@ def working_copy(folder=None, dest=None) -> Path:
     """Copy ``crm.sqlite`` from the data folder (``folder``; None = ``data/``) to ``dest``.
 
     ``dest`` is a file path (with an extension, e.g. ``.sqlite``) or a folder (None = a new scratch
-    folder under the system's temporary folder). Returns the copy's path. The source is only read; copying onto it is refused.
+    folder under the system's temporary folder, removed when the Python process — the kernel — ends).
+    Returns the copy's path. The source is only read; copying onto it is refused.
     """
     src = data_dir(folder) / DB_NAME
     if not src.exists():
         raise NotFoundError(f"CRM-tietokantaa ei löydy: {src}. Tarkista DATA_DIR tai luo aineisto "
                             f"komennolla `crmkit data --out {src.parent}`.")
     if dest is None:
-        dest = Path(tempfile.mkdtemp(prefix="crm_tyokopio_")) / DB_NAME
+        scratch = tempfile.mkdtemp(prefix="crm_tyokopio_")
+        atexit.register(shutil.rmtree, scratch, True)  # a scratch copy lives as long as the kernel
+        dest = Path(scratch) / DB_NAME
     dest = Path(dest)
     if dest.is_dir() or not dest.suffix:  # a folder (existing, or a name without a file extension)
         dest = dest / DB_NAME

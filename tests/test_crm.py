@@ -65,6 +65,20 @@ def test_working_copy_is_a_fresh_copy(tmp_path, master_hash):
         working_copy(folder=tmp_path / "no_data")
 
 
+def test_scratch_working_copy_is_removed_when_the_process_ends(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from crmkit.crm import CRM; c = CRM.working_copy(); print(c.path); c.close()"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "TMPDIR": str(tmp_path)})
+    path = Path(out.stdout.strip())
+    assert path.parent.parent == tmp_path and path.name == "crm.sqlite"
+    assert not path.parent.exists()  # 3.7 MB per run would otherwise pile up in the temp folder
+
+
 def test_working_copy_from_another_data_folder(tmp_path):
     folder = tmp_path / "data"
     folder.mkdir()
