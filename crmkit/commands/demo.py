@@ -48,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--students", type=int, default=20,
                         help="size of the simulated class (default 20; 0 skips the class)")
     parser.add_argument("--jobs", type=int, default=None, help="autograde workers (default: number of cores)")
-    parser.add_argument("--timeout", type=int, default=30,
-                        help="seconds per cell when grading the class (default 30; the endless loop stops there)")
+    parser.add_argument("--timeout", type=int, default=20,
+                        help="seconds per cell when grading the class (default 20; the endless loop stops there)")
     parser.add_argument("--root", default=None, help=argparse.SUPPRESS)  # a course copy (tests)
 
 
@@ -63,7 +63,7 @@ class Demo:
     force: bool
     students: int = 0
     jobs: int = 2
-    timeout: int = 30
+    timeout: int = 20
     roster: list = field(default_factory=list)  # the simulated class: [(student, profile)]
     outcomes: dict = field(default_factory=dict)  # slug -> [autograde.Outcome]
     lines: list[str] = field(default_factory=list)  # the summary, in order
