@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 
 from crmkit import nbg
 from crmkit.env import isolate_jupyter_state
+from crmkit.kernelclient import ipc_kernel_manager
 from crmkit.paths import ROOT
 
 BUDGET_S = 20.0
@@ -31,13 +32,14 @@ def run_once(slug: str) -> tuple[float, float]:
         shutil.copytree(src.parent, work)
         nb = nbformat.read(work / src.name, as_version=4)
         t0 = time.perf_counter()
-        client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}})
-        cell_time = 0.0
-        with client.setup_kernel():
-            for i, cell in enumerate(nb.cells):
-                t = time.perf_counter()
-                client.execute_cell(cell, i)
-                cell_time += time.perf_counter() - t
+        with ipc_kernel_manager() as km:
+            client = NotebookClient(nb, km=km, timeout=300, resources={"metadata": {"path": str(work)}})
+            cell_time = 0.0
+            with client.setup_kernel():
+                for i, cell in enumerate(nb.cells):
+                    t = time.perf_counter()
+                    client.execute_cell(cell, i)
+                    cell_time += time.perf_counter() - t
         return time.perf_counter() - t0, cell_time
 
 

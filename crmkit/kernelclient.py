@@ -1,4 +1,5 @@
-"""The kernel client the grader talks to its kernels with (``SandboxKernelManager.client_class``).
+"""The kernel client the grader talks to its kernels with (``SandboxKernelManager.client_class``),
+and :func:`ipc_kernel_manager` for the kit's other local kernels.
 
 jupyter_client's AsyncKernelClient with two changes that cost nothing in correctness:
 
@@ -17,7 +18,11 @@ jupyter_client's AsyncKernelClient with two changes that cost nothing in correct
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
+from contextlib import contextmanager
 from queue import Empty
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -76,3 +81,16 @@ class GraderClient(AsyncKernelClient):
                 return
 
     wait_for_ready = _async_wait_for_ready
+
+
+@contextmanager
+def ipc_kernel_manager(kernel_name: str = "python3"):
+    """An AsyncKernelManager for a local kernel that talks over ipc sockets in a temporary folder
+    (no TCP ports; ipykernel 7 warns on stderr about unencrypted TCP), for nbclient's ``km=``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    sockets = tempfile.mkdtemp(prefix="crmkit-k-")  # short: Unix socket paths are limited to ~107 bytes
+    try:
+        yield AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)

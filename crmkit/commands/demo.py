@@ -129,14 +129,11 @@ def step_release(demo: Demo) -> None:
 def run_release(root: Path, slug: str) -> dict:
     """Run the release of ``slug`` as a student would, in a scratch copy under grading/demo/<slug>/
     (a fresh kernel; notebooks/ is never touched). Returns what stopped where."""
-    import os
-    import tempfile
-
     import nbformat
-    from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
 
     from crmkit import gates, nbg
+    from crmkit.kernelclient import ipc_kernel_manager
 
     release = nbg.release_notebook(slug, root)
     scratch = root / "grading" / "demo" / slug
@@ -145,13 +142,9 @@ def run_release(root: Path, slug: str) -> dict:
     shutil.copytree(release.parent, scratch)
     nb = gates.read(scratch / release.name)
     t0 = time.perf_counter()
-    sockets = tempfile.mkdtemp(prefix="crmkit-run-")  # ipc, not TCP: no ports, no ipykernel warning about it
-    try:
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+    with ipc_kernel_manager() as km:
         NotebookClient(nb, km=km, timeout=120, allow_errors=True,
                        resources={"metadata": {"path": str(scratch)}}).execute()
-    finally:
-        shutil.rmtree(sockets, ignore_errors=True)
     nbformat.write(nb, scratch / release.name)
     # an exercise stops at its stub either in the answer cell itself or, for a function
     # skeleton, in the test cell that calls it
