@@ -89,8 +89,13 @@ def ipc_kernel_manager(kernel_name: str = "python3"):
     (no TCP ports; ipykernel 7 warns on stderr about unencrypted TCP), for nbclient's ``km=``."""
     from jupyter_client.manager import AsyncKernelManager
 
+    from jupyter_core.utils import run_sync
+
     sockets = tempfile.mkdtemp(prefix="crmkit-k-")  # short: Unix socket paths are limited to ~107 bytes
+    km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
     try:
-        yield AsyncKernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sockets, "k"))
-    finally:
+        yield km
+    finally:  # nbclient leaves a kernel it did not start itself running
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)
         shutil.rmtree(sockets, ignore_errors=True)
