@@ -55,17 +55,19 @@ BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger
 
 
 # ---------------------------------------------------------------------------------------------
-# the zygote (runs inside the sandbox: python -m crmkit.kernelpool SOCKET MODULE…)
+# the zygote (runs inside the sandbox: python -m crmkit.kernelpool LISTENING_FD MODULE…)
 
 
-def _not_dumpable() -> None:
+def _prctl(option: int, value: int) -> None:
     import ctypes
 
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER = 36: orphans come to us
+        ctypes.CDLL(None).prctl(option, value, 0, 0, 0)
     except (OSError, AttributeError):
         pass
+
+
+PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
 
 
 def _preimport(modules: list[str]) -> list[str]:
@@ -134,6 +136,7 @@ def _become_kernel(sockets: list[socket.socket], request: dict) -> None:
     try:
         for s in sockets:
             s.close()
+        _prctl(PR_SET_DUMPABLE, 1)  # an ordinary process again, as a fresh kernel would be
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.environ.clear()
@@ -170,7 +173,8 @@ def serve(listen_fd: int, modules: list[str]) -> None:
     """The zygote's loop: preimport, then answer requests on the inherited listening socket until
     killed. The socket was made by the worker outside the sandbox: no path to it exists inside, and
     kernels close their copy, so only the worker can ask the zygote for anything."""
-    _not_dumpable()
+    _prctl(PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for the kernels (same user)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # what a kernel leaves behind is reparented to us, reaped
     os.environ["JPY_PARENT_PID"] = str(os.getpid())  # kernels exit if the zygote dies
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     failed = _preimport(modules)
