@@ -297,3 +297,23 @@ def test_feedback_exporter_matches_nbconvert_without_its_slow_pass():
     assert not re.search(r"<img(?![^>]*\balt=)", mine)
     assert mine.count(f'alt="{feedback.NO_ALT}"') == theirs.count(f'alt="{feedback.NO_ALT}"') == 1
     assert 'alt="kaavio"' in mine
+
+
+def test_cli_grades_several_assignments_in_one_batch(tmp_path, capsys):
+    """`crmkit autograde A B`: one batch, a status file and a score per assignment."""
+    course = fx.make_course(tmp_path, release=False)
+    other = f"{fx.SLUG}_b"
+    fx.make_course(tmp_path, slug=other, release=False)  # the same course folder, a second assignment
+    nbg.generate_many([fx.SLUG, other], course)
+    for slug in (fx.SLUG, other):
+        nbg.submit(slug, "s1", nbg.source_notebook(slug, course), course)
+    argv = ["autograde", fx.SLUG, other, "--jobs", "2", "--timeout", "20", "--no-progress", "--root", str(course)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    for slug in (fx.SLUG, other):
+        assert f"{slug}:" in out and str(ag.status_path(course, slug)) in out
+        # the solution's free-text answer waits for the teacher
+        assert json.loads(ag.status_path(course, slug).read_text())["s1"]["status"] == ag.PENDING
+        assert nbg.scores(slug, "s1", course).code_score == 3
+    assert cli.main(["autograde", fx.SLUG, "ei_ole", "--root", str(course)]) == 2
+    assert "unknown assignment 'ei_ole'" in capsys.readouterr().out
