@@ -296,7 +296,7 @@ def _worker_zygote(job: dict, hide: list[str], expose: list[str], limits: Limits
         zygote.close()
         _ZYGOTE["zygote"] = None
     tag = f"w{os.getpid()}"
-    slot = Path(job["root"]) / "grading" / ".sandbox" / Path(job["batch_dir"]).name / tag
+    slot = Path(job["scratch_root"]) / tag
     if slot.exists():
         shutil.rmtree(slot)
     zygote = Zygote(str(slot), os.path.join(job["batch_dir"], tag), hide, expose, limits, job["modules"])
@@ -352,7 +352,7 @@ def grade_one(job: dict) -> dict:
     if zygote is not None:
         scratch, runtime = Path(zygote.slot), zygote.runtime
     else:
-        scratch = root / "grading" / ".sandbox" / slug / student
+        scratch = Path(job["scratch_root"]) / f"{slug}-{student}"
         if scratch.exists():
             shutil.rmtree(scratch)
         scratch.mkdir(parents=True)
@@ -476,6 +476,14 @@ def _mp_context():
     if threading.active_count() == 1 or not (main and os.path.exists(main)):
         return get_context("fork")
     return get_context("spawn")
+
+
+def worker_pool(jobs: int):
+    """A process pool of ``jobs`` workers started as :func:`_mp_context` says, each with
+    :func:`_fresh_worker` run first (used by the batch and by ``crmkit demo``)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=_mp_context(), initializer=_fresh_worker)
 
 
 def _fresh_worker() -> None:
@@ -612,24 +620,25 @@ def autograde_many(slugs: list[str], root: Path = ROOT, jobs: int = 2, students:
     if backup:
         say(f"gradebook backed up to {backup}")
 
-    batch_dir = tempfile.mkdtemp(prefix="crmkit-ag-")  # the zygotes' runtime folders (short: socket paths)
     modules: list[str] = []
     for slug in slugs:
         modules += [m for m in notebook_imports(gates.read(nbg.source_notebook(slug, root))) if m not in modules]
-    base = {"root": str(root), "limits": asdict(limits), "use_bwrap": use_bwrap, "warm": warm,
-            "batch_dir": batch_dir, "modules": modules}
-    outcomes, status, todo = {}, {}, []
-    for slug in slugs:
-        wanted = students.get(slug) if isinstance(students, dict) else students
-        outcomes[slug], status[slug], jobs_of_slug = _plan(root, slug, wanted, force, base, say)
-        todo += jobs_of_slug
+    batch_dir = tempfile.mkdtemp(prefix="crmkit-ag-")  # the zygotes' runtime folders (short: socket paths)
+    scratch_root = root / "grading" / ".sandbox" / Path(batch_dir).name  # the kernels' working folders
     try:
+        base = {"root": str(root), "limits": asdict(limits), "use_bwrap": use_bwrap, "warm": warm,
+                "batch_dir": batch_dir, "scratch_root": str(scratch_root), "modules": modules}
+        outcomes, status, todo = {}, {}, []
+        for slug in slugs:
+            wanted = students.get(slug) if isinstance(students, dict) else students
+            outcomes[slug], status[slug], jobs_of_slug = _plan(root, slug, wanted, force, base, say)
+            todo += jobs_of_slug
         if todo:
             _run(todo, jobs, root, outcomes, status, progress, "autograde " + (slugs[0] if len(slugs) == 1 else
                                                                               f"{len(slugs)} assignments"))
     finally:
         shutil.rmtree(batch_dir, ignore_errors=True)
-        shutil.rmtree(root / "grading" / ".sandbox" / Path(batch_dir).name, ignore_errors=True)
+        shutil.rmtree(scratch_root, ignore_errors=True)
         try:
             (root / "grading" / ".sandbox").rmdir()  # only if empty (another batch may be running)
         except OSError:
@@ -639,7 +648,7 @@ def autograde_many(slugs: list[str], root: Path = ROOT, jobs: int = 2, students:
 
 def _run(todo: list[dict], jobs: int, root: Path, outcomes: dict, status: dict, progress: bool, desc: str) -> None:
     """Grade the jobs in a pool of worker processes; every result goes into the status file at once."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
     from tqdm.auto import tqdm
 
@@ -647,7 +656,7 @@ def _run(todo: list[dict], jobs: int, root: Path, outcomes: dict, status: dict, 
     jobs = max(1, min(jobs, len(todo)))
     bar = tqdm(total=len(todo), desc=desc, unit="submission", disable=not progress, dynamic_ncols=True, leave=False)
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_mp_context(), initializer=_fresh_worker) as pool:
+        with worker_pool(jobs) as pool:
             futures = {pool.submit(grade_one, job): job for job in todo}
             for fut in as_completed(futures):
                 job = futures[fut]

@@ -242,9 +242,6 @@ def _read_line(conn: socket.socket) -> bytes:
     return buf
 
 
-if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2:])
-
 
 # ---------------------------------------------------------------------------------------------
 # the worker's side
@@ -441,3 +438,6 @@ class ZygoteProvisioner(LocalProvisioner):
         self.pid, self.pgid, self.cwd = pid, None, cwd  # pgid None: signals go through the zygote
         return self.connection_info
 
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), sys.argv[2:])

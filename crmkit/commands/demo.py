@@ -158,14 +158,11 @@ def run_release(root: Path, slug: str) -> dict:
 
 def _in_parallel(demo: Demo, fn, items: list, desc: str, unit: str) -> list:
     """``fn(demo.root, item)`` for every item in ``demo.jobs`` processes (results in item order)."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from crmkit.autograde import _fresh_worker, _mp_context
+    from crmkit.autograde import worker_pool
 
     bar = _progress(total=len(items), desc=desc, unit=unit)
     try:
-        with ProcessPoolExecutor(max_workers=max(1, min(demo.jobs, len(items))), mp_context=_mp_context(),
-                                 initializer=_fresh_worker) as pool:
+        with worker_pool(min(demo.jobs, len(items))) as pool:
             futures = [pool.submit(fn, demo.root, item) for item in items]
             for fut in futures:
                 fut.add_done_callback(lambda _: bar.update())
