@@ -50,6 +50,9 @@ SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache"}
 FORBIDDEN_NAMES = {".crmkit-salt", "gradebook.db", "nbgrader_config.py"}
 FORBIDDEN_TOP = {"solutions", "grading", "tests", ".git", ".jupyter", ".venv"}
 DELIMITERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+#: the first line of a teacher-only document (an answer key such as the data world's planted
+#: structure); a kit holding a file with it is refused
+TEACHER_ONLY_MARK = "<!-- crmkit: teacher-only -->"
 MIN_LINE = 16
 FIXED_TIME = (2026, 1, 1, 0, 0, 0)
 
@@ -232,6 +235,8 @@ def problems(archive: bytes | str | os.PathLike, root: str | os.PathLike = ROOT)
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 continue
+            if TEACHER_ONLY_MARK in text:
+                found.append(f"{name}: a teacher-only document (answer key) must not be in the student kit")
             for delim in DELIMITERS:
                 if delim in text:
                     found.append(f"{name}: contains {delim!r}")

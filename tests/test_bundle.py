@@ -142,3 +142,18 @@ def test_a_line_the_teacher_made_public_elsewhere_is_not_a_leak(course):
     (course / "data" / "esimerkki.py").write_text(f"def f(arvot):\n    {line}\n", encoding="utf-8")
     path, _, _ = bundle.make(course)
     assert path.exists()
+
+
+def test_a_teacher_only_answer_key_in_data_is_refused(course):
+    """The data world's planted structure is teacher-only: a copy of it under data/ stops the kit."""
+    key = (ROOT / "course" / "opettaja-aineiston-avain.md").read_text(encoding="utf-8")
+    assert key.startswith(bundle.TEACHER_ONLY_MARK)
+    (course / "data" / "DATA-opettaja.md").write_text(key, encoding="utf-8")
+    with pytest.raises(bundle.BundleError, match=r"DATA-opettaja\.md: a teacher-only document"):
+        bundle.make(course)
+
+
+def test_the_students_data_dictionary_holds_no_answer_key():
+    """data/DATA.md ships to students: no planted-structure table, no teacher section."""
+    text = (ROOT / "data" / "DATA.md").read_text(encoding="utf-8")
+    assert "Opettajalle" not in text and "adjusted Rand" not in text and "whale curve peaks" not in text

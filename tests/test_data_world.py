@@ -135,7 +135,7 @@ def test_generation_scales_with_scale():
     assert check_world(big) == []
 
 
-# --- planted structure (documented for teachers in data/DATA.md) -------------------------------
+# --- planted structure (documented for teachers in course/opettaja-aineiston-avain.md) -------------------------------
 
 def test_rfm_clustering_recovers_the_latent_b2c_segments(world):
     assert P.segment_ari(world.tables, world.truth) >= 0.5
