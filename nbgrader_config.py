@@ -78,6 +78,6 @@ c.ClearSolutions.text_stub = "KIRJOITA VASTAUKSESI TÄHÄN"
 # The release must not carry the teacher-only `crmkit.wrong` metadata (named wrong answers and the
 # messages the tests give for them): nbgrader's own preprocessors run first, then the kit's
 # StripWrongAnswers. Needs the crmkit package, which the course environment always has.
-from crmkit.nbg import generate_preprocessors  # noqa: E402
+from crmkit.engine.nbg import generate_preprocessors  # noqa: E402
 
 c.GenerateAssignment.preprocessors = generate_preprocessors()

@@ -11,7 +11,7 @@ import math
 import tempfile
 import time
 
-from crmkit.data.generate import generate_world, write_world
+from crmkit.course.world.generate import generate_world, write_world
 
 SCALES = (1, 10)
 REPEATS = {1: 3, 10: 2}

@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 from crmkit import cli
-from crmkit.env import isolate_jupyter_state
-from crmkit.paths import ROOT
+from crmkit.engine.jupyter_env import isolate_jupyter_state
+from crmkit.engine.coursedir import CourseDir
+
+ROOT = Path(__file__).resolve().parents[1]  # this repository: the course the benchmarks measure
 
 
 def main() -> None:
@@ -28,7 +30,7 @@ def main() -> None:
         (course / "grading").mkdir()
         shutil.copyfile(ROOT / "grading" / "policy.toml", course / "grading" / "policy.toml")
         t0 = time.perf_counter()
-        code = cli.main(["demo", "--root", str(course), "--students", students, *slugs])
+        code = cli.main(["demo", "--course-dir", str(course), "--students", students, *slugs])
         took = time.perf_counter() - t0
     print(f"crmkit demo --students {students} {' '.join(slugs) or '(all assignments)'}: {took:.0f} s "
           f"({took / 60:.1f} min; target ≤ 8 min on 2 cores), exit {code}")

@@ -16,17 +16,19 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from crmkit import nbg
-from crmkit.env import isolate_jupyter_state
-from crmkit.kernelclient import ipc_kernel_manager
-from crmkit.paths import ROOT
+from crmkit.engine import nbg
+from crmkit.engine.jupyter_env import isolate_jupyter_state
+from crmkit.engine.autograde.kernelclient import ipc_kernel_manager
+from crmkit.engine.coursedir import CourseDir
+
+ROOT = Path(__file__).resolve().parents[1]  # this repository: the course the benchmarks measure
 
 BUDGET_S = 20.0
 
 
 def run_once(slug: str) -> tuple[float, float]:
     """(total seconds incl. kernel start, seconds spent in cells) for one solution notebook."""
-    src = nbg.source_notebook(slug)
+    src = CourseDir.load(ROOT).source_notebook(slug)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / slug
         shutil.copytree(src.parent, work)
@@ -46,7 +48,7 @@ def run_once(slug: str) -> tuple[float, float]:
 def main(slugs: list[str]) -> None:
     """Run the benchmark for the given slugs (default: every assignment) and print a table."""
     isolate_jupyter_state()
-    slugs = slugs or nbg.assignments(ROOT)
+    slugs = slugs or CourseDir.load(ROOT).assignments()
     print(f"{'notebook':22} {'total s':>8} {'cells s':>8}  budget {BUDGET_S:g} s (cells)")
     for slug in slugs:
         total, cells = run_once(slug)

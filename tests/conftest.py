@@ -1,6 +1,6 @@
 """Test session set-up: Jupyter, IPython, matplotlib and nbgrader state go to a temporary folder.
 
-The variables of :func:`crmkit.env.jupyter_state_env` are pointed into one temporary folder for
+The variables of :func:`crmkit.engine.jupyter_env.jupyter_state_env` are pointed into one temporary folder for
 the whole session before any test runs, so no test (and no kernel or nbgrader process a test
 starts) writes to the user's home or to the repository's ``.jupyter/``.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crmkit.env import isolate_jupyter_state, jupyter_state_env
+from crmkit.engine.jupyter_env import isolate_jupyter_state, jupyter_state_env
 
 _STATE = Path(tempfile.mkdtemp(prefix="crmkit-test-jupyter-"))
 _SAVED = {k: os.environ.get(k) for k in jupyter_state_env(_STATE)}

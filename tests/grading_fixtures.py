@@ -1,7 +1,7 @@
 """Synthetic courses and gradebooks for the grading tests, built with nbgrader's own Gradebook API.
 
 ``make_course`` writes a course directory in a temporary folder: the kit's nbgrader_config.py,
-tiny solutions/ notebooks made with crmkit.authoring (so cells carry real crmkit outcome tags) and
+tiny solutions/ notebooks made with crmkit.course.authoring (so cells carry real crmkit outcome tags) and
 a gradebook with the same assignments, notebooks and grade cells that ``nbgrader
 generate_assignment`` would record. ``grade`` then enters one student's submission the way
 autograde and formgrader leave it: test cells get an ``auto_score``, hand-graded cells a
@@ -21,8 +21,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from crmkit import authoring as a
-from crmkit.paths import ROOT
+from crmkit.course import authoring as a
+from repo import ROOT
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Small nbgrader course notebooks built with crmkit.authoring, for proving the quality gates.
+"""Small nbgrader course notebooks built with crmkit.course.authoring, for proving the quality gates.
 
 ``good_cells()`` is a tiny lesson that passes every gate; the ``bad_*`` variants each break one
 gate on purpose, so the tests can show that every gate can fail.
@@ -9,12 +9,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from crmkit import authoring as a
-from crmkit.paths import ROOT
+from crmkit.course import authoring as a
+from repo import ROOT, course_at
 
 SLUG = "99_kokeilu"
 
-SETUP = "import crmkit.lesson\ncrmkit.lesson.setup(min_version=\"0.1.0\")\nimport pandas as pd"
+SETUP = "from crmkit.runtime import lesson\nlesson.setup(min_version=\"0.1.0\")\nimport pandas as pd"
 
 ANSWER_1 = '''def mediaani(arvot):
     """Palauta arvojen mediaani."""
@@ -79,12 +79,12 @@ def make_course(tmp: Path, cells: list | None = None, slug: str = SLUG, release:
 
     With ``release`` the release is generated into notebooks/ (as `make release` would).
     """
-    from crmkit import nbg
+    from crmkit.engine import nbg
 
     course = tmp / "course"
     course.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     a.write(cells if cells is not None else good_cells(), course / "solutions" / slug / f"{slug}.ipynb")
     if release:
-        nbg.generate(slug, course)
+        nbg.generate(course_at(course), slug)
     return course

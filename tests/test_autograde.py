@@ -18,9 +18,13 @@ import nbformat
 import pytest
 
 import nbfixtures as fx
-from crmkit import autograde as ag
-from crmkit import cli, feedback, gates, nbg
-from crmkit.sandbox import Limits, run_sandboxed, sandbox_available
+from repo import course_at
+from crmkit.engine import cells
+from crmkit.engine.autograde import batch as ag
+from crmkit import cli
+from crmkit.engine import feedback, nbg
+from crmkit.course import gates
+from crmkit.engine.autograde.sandbox import Limits, run_sandboxed, sandbox_available
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +35,7 @@ NEEDS_SANDBOX = pytest.mark.skipif(not sandbox_available()[0], reason=f"no sandb
 def _answers(nb, **sources):
     nb = copy.deepcopy(nb)
     for c in nb.cells:
-        gid = gates.grade_meta(c).get("grade_id")
+        gid = cells.grade_meta(c).get("grade_id")
         if gid in sources:
             c.source = sources[gid]
     return nb
@@ -39,8 +43,8 @@ def _answers(nb, **sources):
 
 def _class(course: Path) -> dict[str, bytes]:
     """Normal students (whose scores serial nbgrader must reproduce) and problem students."""
-    release = gates.read(nbg.release_notebook(fx.SLUG, course))
-    from crmkit.demo_class import _solved
+    release = cells.read(course_at(course).release_notebook(fx.SLUG))
+    from crmkit.course.demo_class import _solved
 
     solved = {"t1_mediaani": _solved(fx.ANSWER_1),
               "t2_osuus": "osuus = 3 / 12"}
@@ -50,8 +54,8 @@ def _class(course: Path) -> dict[str, bytes]:
     loop = _answers(release, **{**solved, "t2_osuus": "while True:\n    pass"})
     memory = _answers(release, **{**solved, "t2_osuus": "x = bytearray(3 * 1024 ** 3)\nosuus = 0.25"})
     deleted = copy.deepcopy(good)
-    deleted.cells = [c for c in deleted.cells if gates.grade_meta(c).get("grade_id") != "t2_osuus_testit"]
-    from crmkit.paths import ROOT
+    deleted.cells = [c for c in deleted.cells if cells.grade_meta(c).get("grade_id") != "t2_osuus_testit"]
+    from repo import ROOT
 
     secret = [str(course / "solutions"), str(course / "grading" / "gradebook.db"), str(course / "grading" / "submitted"),
               str(ROOT / "solutions"), str(ROOT / "grading")]
@@ -68,7 +72,7 @@ NORMAL = ["s_blank", "s_good", "s_half", "s_wrong"]
 
 def _submit(course: Path, students: dict[str, bytes]) -> None:
     for s, data in students.items():
-        p = nbg.submitted_notebook(fx.SLUG, s, course)
+        p = course_at(course).submitted_notebook(fx.SLUG, s)
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(data)
         (p.parent / "timestamp.txt").write_text("2026-03-02 12:00:00.000000 UTC\n")
@@ -84,17 +88,17 @@ def graded(tmp_path_factory):
     outcomes = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=2, limits=LIMITS, progress=False)}
     serial = fx.make_course(base / "b")
     _submit(serial, {s: students[s] for s in NORMAL})
-    nbg.autograde(fx.SLUG, None, serial)
+    nbg.autograde(course_at(serial), fx.SLUG, None)
     return course, serial, outcomes
 
 
 def test_parallel_scores_equal_serial_nbgrader(graded):
     course, serial, outcomes = graded
     for s in NORMAL:
-        mine, theirs = nbg.scores(fx.SLUG, s, course), nbg.scores(fx.SLUG, s, serial)
+        mine, theirs = nbg.scores(course_at(course), fx.SLUG, s), nbg.scores(course_at(serial), fx.SLUG, s)
         assert [(c.name, c.score) for c in mine.cells] == [(c.name, c.score) for c in theirs.cells], s
         assert mine.code_score == theirs.code_score
-    assert [nbg.scores(fx.SLUG, s, course).code_score for s in NORMAL] == [0, 3, 1, 2]
+    assert [nbg.scores(course_at(course), fx.SLUG, s).code_score for s in NORMAL] == [0, 3, 1, 2]
     # nobody wrote the free-text answer: nbgrader gives an unchanged answer 0 itself, nothing waits
     assert {outcomes[s].status for s in NORMAL} == {ag.GRADED}
 
@@ -107,14 +111,14 @@ def test_problem_submissions_get_their_own_status(graded):
     assert out["x_corrupt"].status == ag.FAILED
     assert out["x_corrupt"].reason == "tiedosto ei ole kelvollinen muistikirja (JSON-virhe rivillä 4)"
     # the loop and the memory bomb did not cost the rest of their notebook
-    assert nbg.scores(fx.SLUG, "x_loop", course).code_score == 2
+    assert nbg.scores(course_at(course), fx.SLUG, "x_loop").code_score == 2
     status = json.loads(ag.status_path(course, fx.SLUG).read_text())
     assert status["x_corrupt"]["status"] == "failed" and status["s_good"]["status"] == ag.GRADED
-    from crmkit.grading import gradebook
+    from crmkit.engine.grades import gradebook
 
     assert gradebook.read(course, [fx.SLUG]).result("x_loop", fx.SLUG).status == gradebook.FAILED
     # nothing lost: the submissions are untouched, the gradebook was backed up
-    assert nbg.submitted_notebook(fx.SLUG, "x_corrupt", course).read_bytes().startswith(b'{\n "cells"')
+    assert course_at(course).submitted_notebook(fx.SLUG, "x_corrupt").read_bytes().startswith(b'{\n "cells"')
     assert list((course / "grading" / "backups").glob("gradebook-*.db"))
 
 
@@ -122,7 +126,7 @@ def test_problem_submissions_get_their_own_status(graded):
 def test_sandboxed_kernel_saw_no_solutions_or_gradebook(graded):
     course, _, out = graded
     assert out["s_spy"].status == ag.GRADED
-    assert nbg.scores(fx.SLUG, "s_spy", course).code_score == 3  # it found nothing to leak
+    assert nbg.scores(course_at(course), fx.SLUG, "s_spy").code_score == 3  # it found nothing to leak
 
 
 def test_rerun_is_idempotent_and_resumes(graded, capsys):
@@ -144,13 +148,13 @@ def test_rerun_is_idempotent_and_resumes(graded, capsys):
 
 def test_feedback_never_shows_hidden_tests(graded):
     course, serial, _ = graded
-    lines = feedback.hidden_lines(gates.read(nbg.source_notebook(fx.SLUG, course)))
+    lines = feedback.hidden_lines(cells.read(course_at(course).source_notebook(fx.SLUG)))
     assert "assert mediaani([5]) == 5.0" in lines
     # plain nbgrader leaks them (this is what the kit fixes)
-    nbg.run(["generate_feedback", fx.SLUG, "--force"], serial)
+    nbg.run(course_at(serial), ["generate_feedback", fx.SLUG, "--force"])
     plain = (serial / "grading" / "feedback" / "s_wrong" / fx.SLUG / f"{fx.SLUG}.html").read_text()
     assert feedback.leaks(plain, lines)
-    assert cli.main(["feedback", fx.SLUG, "--root", str(course)]) == 0
+    assert cli.main(["feedback", fx.SLUG, "--course-dir", str(course)]) == 0
     pages = list((course / "grading" / "feedback").glob(f"*/{fx.SLUG}/*.html"))
     assert len(pages) == 9
     for page in pages:
@@ -172,7 +176,7 @@ def test_sandbox_denies_reading_writing_and_network(tmp_path):
     secret = tmp_path / "course" / "solutions" / "x.txt"
     secret.parent.mkdir(parents=True)
     secret.write_text("salainen")
-    from crmkit.paths import ROOT
+    from repo import ROOT
 
     code = f"""
 import os, socket
@@ -188,7 +192,7 @@ print("write_outside", tries(lambda: open({str(ROOT / 'crmkit' / 'x.txt')!r}, "w
 print("write_tmp", tries(lambda: open("/var/tmp/x", "w").write("x")))
 print("write_scratch", tries(lambda: open({str(scratch / 'ok.txt')!r}, "w").write("x")))
 print("network", tries(lambda: socket.create_connection(("1.1.1.1", 53), timeout=3)))
-print("import_crmkit", tries(lambda: __import__("crmkit.lesson")))
+print("import_crmkit", tries(lambda: __import__("crmkit.runtime.lesson")))
 """
     r = run_sandboxed(code, str(scratch), hide=[str(tmp_path / "course"), str(ROOT)], expose=[str(ROOT / "data")])
     got = dict(line.split() for line in r.stdout.split("\n") if line.strip())
@@ -201,7 +205,7 @@ print("import_crmkit", tries(lambda: __import__("crmkit.lesson")))
 
 
 def test_no_sandbox_warns_loudly(capsys):
-    from crmkit.sandbox import warn_no_sandbox
+    from crmkit.engine.autograde.sandbox import warn_no_sandbox
 
     warn_no_sandbox("bubblewrap is not installed")
     err = capsys.readouterr().err
@@ -239,7 +243,7 @@ left = [name for name, found in [
     ("shm", os.path.exists("/dev/shm/istutettu")),
     ("process", any("sleep 600" in _cmd(p) for p in os.listdir("/proc") if p.isdigit())),
     ("module", hasattr(IPython, "ISTUTETTU")),
-    ("not forked", "crmkit.kernelpool" not in _cmd(os.getppid()))] if found]
+    ("not forked", "crmkit.engine.autograde.kernelpool" not in _cmd(os.getppid()))] if found]
 osuus = 3 / 12 if not left else 99"""
 
 
@@ -248,8 +252,8 @@ def test_warm_kernels_leave_nothing_to_the_next_student(tmp_path):
     """One worker grades two students with kernels forked from the same zygote: what the first one
     leaves behind (files, a background process, module state) is gone for the second."""
     course = fx.make_course(tmp_path / "c")
-    release = gates.read(nbg.release_notebook(fx.SLUG, course))
-    from crmkit.demo_class import _solved
+    release = cells.read(course_at(course).release_notebook(fx.SLUG))
+    from crmkit.course.demo_class import _solved
 
     w = lambda nb: nbformat.writes(nb).encode()  # noqa: E731
     plant = _answers(release, t1_mediaani=_solved(fx.ANSWER_1), t2_osuus=PLANT)
@@ -257,9 +261,9 @@ def test_warm_kernels_leave_nothing_to_the_next_student(tmp_path):
     _submit(course, {"s_plant": w(plant), "s_probe": w(probe)})
     out = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=1, limits=LIMITS, progress=False)}
     assert out["s_plant"].status == out["s_probe"].status == ag.GRADED, out
-    assert nbg.scores(fx.SLUG, "s_plant", course).code_score == 3
-    probed = gates.read(nbg.autograded_notebook(fx.SLUG, "s_probe", course))
-    assert nbg.scores(fx.SLUG, "s_probe", course).code_score == 3, [c.outputs for c in probed.cells if c.outputs]
+    assert nbg.scores(course_at(course), fx.SLUG, "s_plant").code_score == 3
+    probed = cells.read(course_at(course).autograded_notebook(fx.SLUG, "s_probe"))
+    assert nbg.scores(course_at(course), fx.SLUG, "s_probe").code_score == 3, [c.outputs for c in probed.cells if c.outputs]
     # the batch cleaned up after itself: no slot folder, no zygote left running
     assert not (course / "grading" / ".sandbox").exists()
     running = []
@@ -304,16 +308,16 @@ def test_cli_grades_several_assignments_in_one_batch(tmp_path, capsys):
     course = fx.make_course(tmp_path, release=False)
     other = f"{fx.SLUG}_b"
     fx.make_course(tmp_path, slug=other, release=False)  # the same course folder, a second assignment
-    nbg.generate_many([fx.SLUG, other], course)
+    nbg.generate_many(course_at(course), [fx.SLUG, other])
     for slug in (fx.SLUG, other):
-        nbg.submit(slug, "s1", nbg.source_notebook(slug, course), course)
-    argv = ["autograde", fx.SLUG, other, "--jobs", "2", "--timeout", "20", "--no-progress", "--root", str(course)]
+        nbg.submit(course_at(course), slug, "s1", course_at(course).source_notebook(slug))
+    argv = ["autograde", fx.SLUG, other, "--jobs", "2", "--timeout", "20", "--no-progress", "--course-dir", str(course)]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     for slug in (fx.SLUG, other):
         assert f"{slug}:" in out and str(ag.status_path(course, slug)) in out
         # the solution's free-text answer waits for the teacher
         assert json.loads(ag.status_path(course, slug).read_text())["s1"]["status"] == ag.PENDING
-        assert nbg.scores(slug, "s1", course).code_score == 3
-    assert cli.main(["autograde", fx.SLUG, "ei_ole", "--root", str(course)]) == 2
+        assert nbg.scores(course_at(course), slug, "s1").code_score == 3
+    assert cli.main(["autograde", fx.SLUG, "ei_ole", "--course-dir", str(course)]) == 2
     assert "unknown assignment 'ei_ole'" in capsys.readouterr().out

@@ -10,8 +10,10 @@ import nbformat
 import pytest
 
 import nbfixtures as fx
-from crmkit import bundle, cli, gates
-from crmkit.paths import ROOT
+from crmkit.engine import cells
+from crmkit.course import bundle, gates
+from crmkit import cli
+from repo import ROOT, course_at
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,6 @@ def course(released, tmp_path):
     (root / "data" / ".crmkit-salt").write_text("salaisuus", encoding="utf-8")
     for name in ("environment.yml", "pyproject.toml", "postBuild"):
         shutil.copy2(ROOT / name, root / name)
-    shutil.copytree(ROOT / "crmkit", root / "crmkit", ignore=shutil.ignore_patterns("__pycache__"))
     (root / "course").mkdir(exist_ok=True)
     shutil.copyfile(ROOT / "course" / "README-opiskelija.md", root / "course" / "README-opiskelija.md")
     (root / "course" / "ahot-opas.md").write_text("# AHOT-opas\n", encoding="utf-8")
@@ -42,12 +43,12 @@ def course(released, tmp_path):
 def secret_lines(root: Path) -> dict[str, str]:
     out = {}
     for nb in (root / "solutions").glob("*/*.ipynb"):
-        out.update(gates.secret_lines(gates.read(nb)))
+        out.update(cells.secret_lines(cells.read(nb)))
     return out
 
 
 def test_kit_contents_and_no_leak(course, capsys):
-    assert cli.main(["bundle", "--root", str(course)]) == 0
+    assert cli.main(["bundle", "--course-dir", str(course)]) == 0
     text = capsys.readouterr().out
     assert "course/ahot-opas.md" in text and "not included (absent): student guide" in text
     archive = course / "dist" / f"{bundle.NAME}-0.1.0.zip"
@@ -57,17 +58,18 @@ def test_kit_contents_and_no_leak(course, capsys):
     # what a student needs
     for needed in ("README.md", f"notebooks/{fx.SLUG}/{fx.SLUG}.ipynb", "data/customers.csv",
                    "data/cdnow/CDNOW_sample.txt", "environment.yml", "pyproject.toml", "crmkit/__init__.py",
-                   "crmkit/lesson.py", "course/ahot-opas.md"):
+                   "crmkit/runtime/lesson.py", "crmkit/runtime/crm.py", "course/ahot-opas.md"):
         assert needed in names, needed
-    # the crmkit modules the notebooks import, and theirs
-    assert set(bundle.package_files(course)) <= set(names)
+    # the student runtime, whole, and nothing else of the kit
+    assert {arc for arc, _ in bundle.package_files()} <= set(names)
+    assert not any(n.startswith(("crmkit/course/", "crmkit/engine/", "crmkit/cli/")) for n in names)
+    kit_pyproject = zf.read(f"{bundle.NAME}/pyproject.toml").decode("utf-8")
+    assert "[project.scripts]" not in kit_pyproject and '"crmkit.runtime*"' in kit_pyproject
     assert "opiskelijan paketti" in zf.read(f"{bundle.NAME}/README.md").decode("utf-8")
     # what must never be there
     assert not any(n.startswith(("solutions/", "grading/", "tests/")) for n in names)
     assert not any(Path(n).name in {"gradebook.db", ".crmkit-salt", "nbgrader_config.py"} for n in names)
     assert "course/opettajan-opas.md" not in names
-    assert not any(n in names for n in ("crmkit/gates.py", "crmkit/authoring.py", "crmkit/nbg.py"))
-    assert not any(n.startswith("crmkit/grading/") for n in names)
     secrets = secret_lines(course)
     assert "return float(pd.Series(arvot).median())" in secrets and "assert mediaani([5]) == 5.0" in secrets
     for member in zf.namelist():
@@ -85,15 +87,15 @@ def test_kit_contents_and_no_leak(course, capsys):
             leaked = [l.strip() for l in content.splitlines()
                       if l.strip() in secrets and len(l.strip()) >= bundle.MIN_LINE]
         assert leaked == [], f"{member} leaks {leaked}"
-    assert bundle.problems(archive, course) == []
+    assert bundle.problems(archive, course_at(course)) == []
 
 
 def test_kit_is_reproducible_and_never_overwritten_silently(course, capsys):
-    assert cli.main(["bundle", "--root", str(course)]) == 0
-    assert cli.main(["bundle", "--root", str(course)]) == 0
+    assert cli.main(["bundle", "--course-dir", str(course)]) == 0
+    assert cli.main(["bundle", "--course-dir", str(course)]) == 0
     assert "unchanged" in capsys.readouterr().out
     (course / "data" / "customers.csv").write_text("customer_id,name\nC2,Paahtimo\n", encoding="utf-8")
-    assert cli.main(["bundle", "--root", str(course)]) == 0
+    assert cli.main(["bundle", "--course-dir", str(course)]) == 0
     assert "previous version is kept" in capsys.readouterr().out
     assert len(list((course / "dist").glob("*.zip"))) == 2
 
@@ -101,8 +103,8 @@ def test_kit_is_reproducible_and_never_overwritten_silently(course, capsys):
 def test_a_solution_copied_into_notebooks_is_refused(course, capsys):
     shutil.copyfile(course / "solutions" / fx.SLUG / f"{fx.SLUG}.ipynb",
                     course / "notebooks" / fx.SLUG / "kopio.ipynb")
-    assert cli.main(["bundle", "--root", str(course)]) == 2
-    out = capsys.readouterr().out
+    assert cli.main(["bundle", "--course-dir", str(course)]) == 2
+    out = capsys.readouterr().err
     assert "would leak, nothing written" in out and "kopio.ipynb" in out
     assert "BEGIN SOLUTION" in out and "return float(pd.Series(arvot).median())" in out
     assert "crmkit.wrong" in out
@@ -112,35 +114,35 @@ def test_a_solution_copied_into_notebooks_is_refused(course, capsys):
 def test_a_hidden_test_line_in_a_data_file_is_refused(course):
     (course / "data" / "muistiinpanot.txt").write_text("assert abs(osuus - 0.25) < 1e-9\n", encoding="utf-8")
     with pytest.raises(bundle.BundleError, match=r"muistiinpanot\.txt: line 1: .*hidden test"):
-        bundle.make(course)
+        bundle.make(course_at(course))
 
 
 def test_missing_student_readme_is_a_clear_error(course):
     (course / "course" / "README-opiskelija.md").unlink()
     with pytest.raises(bundle.BundleError, match="needs a student README"):
-        bundle.plan(course)
+        bundle.plan(course_at(course))
 
 
 def test_the_real_kit_is_clean():
     """The kit built from this repository (in memory; nothing written) passes the leak check."""
-    p = bundle.plan(ROOT)
+    p = bundle.plan(course_at(ROOT))
     names = {arc for arc, _ in p.files}
     assert "README.md" in names and any(n.startswith("data/cdnow/") for n in names)
-    assert set(bundle.package_files(ROOT)) <= names and "crmkit/gates.py" not in names
+    assert {arc for arc, _ in bundle.package_files()} <= names and "crmkit/course/gates.py" not in names
     assert all(f"notebooks/{s}/{s}.ipynb" in names for s in
                [d.name for d in (ROOT / "notebooks").iterdir() if (d / f"{d.name}.ipynb").exists()])
-    assert bundle.problems(bundle.build(p), ROOT) == []
+    assert bundle.problems(bundle.build(p), course_at(ROOT)) == []
 
 
 def test_a_line_the_teacher_made_public_elsewhere_is_not_a_leak(course):
     """A worked example in one lesson may be another lesson's answer: shown anyway, so not a secret."""
-    from crmkit import authoring as a
+    from crmkit.course import authoring as a
 
     line = "return float(pd.Series(arvot).median())"
     a.write([a.markdown(f"# 98\n\n{a.TOTAL_PHRASE} 0"), a.code(f"def esimerkki(arvot):\n    {line}")],
             course / "solutions" / "98_esimerkki" / "98_esimerkki.ipynb")
     (course / "data" / "esimerkki.py").write_text(f"def f(arvot):\n    {line}\n", encoding="utf-8")
-    path, _, _ = bundle.make(course)
+    path, _, _ = bundle.make(course_at(course))
     assert path.exists()
 
 
@@ -150,10 +152,22 @@ def test_a_teacher_only_answer_key_in_data_is_refused(course):
     assert key.startswith(bundle.TEACHER_ONLY_MARK)
     (course / "data" / "DATA-opettaja.md").write_text(key, encoding="utf-8")
     with pytest.raises(bundle.BundleError, match=r"DATA-opettaja\.md: a teacher-only document"):
-        bundle.make(course)
+        bundle.make(course_at(course))
 
 
 def test_the_students_data_dictionary_holds_no_answer_key():
     """data/DATA.md ships to students: no planted-structure table, no teacher section."""
     text = (ROOT / "data" / "DATA.md").read_text(encoding="utf-8")
     assert "Opettajalle" not in text and "adjusted Rand" not in text and "whale curve peaks" not in text
+
+
+def test_a_released_notebook_importing_the_teachers_tools_is_refused(course):
+    """The kit ships only crmkit.runtime: a notebook that imports the engine would fail for a student."""
+    import nbformat as nbf
+
+    path = course / "notebooks" / fx.SLUG / f"{fx.SLUG}.ipynb"
+    nb = nbf.read(str(path), as_version=4)
+    nb.cells.append(nbf.v4.new_code_cell("from crmkit.engine import nbg"))
+    nbf.write(nb, str(path))
+    with pytest.raises(bundle.BundleError, match=r"imports crmkit\.engine, which is not in the student runtime"):
+        bundle.make(course_at(course))

@@ -7,8 +7,9 @@ import os
 import shlex
 
 from crmkit import cli
-from crmkit.commands import lab
-from crmkit.env import jupyter_state_env
+from crmkit.cli.commands import lab
+from crmkit.engine.jupyter_env import jupyter_state_env
+from repo import ROOT
 
 
 def test_env_prints_every_variable_as_an_export(capsys):
@@ -21,13 +22,26 @@ def test_env_prints_every_variable_as_an_export(capsys):
 
 def test_lab_command_line(monkeypatch):
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    cmd = lab.command(argparse.Namespace(port=9123, no_browser=True))
+    cmd = lab.command(argparse.Namespace(port=9123, no_browser=True), "/kurssi")
     assert cmd[1:3] == ["-m", "jupyterlab"] and "--port=9123" in cmd and "--no-browser" in cmd
+    assert "--ServerApp.root_dir=/kurssi" in cmd
     assert "--allow-root" in cmd
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    assert "--allow-root" not in lab.command(argparse.Namespace(port=None, no_browser=False))
+    assert "--allow-root" not in lab.command(argparse.Namespace(port=None, no_browser=False), "/kurssi")
 
 
 def test_release_rejects_unknown_assignments(capsys):
+    """An error goes to stderr as one line naming the command, with exit status 2; nothing on stdout."""
+    assert cli.main(["release", "ei_ole_olemassa", "--course-dir", str(ROOT)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("crmkit release: unknown assignment(s): ei_ole_olemassa")
+
+
+def test_the_course_is_found_from_the_working_folder_upward(monkeypatch, capsys, tmp_path):
+    """As nbgrader finds it: the nearest nbgrader_config.py from the working folder; none is a clear error."""
+    monkeypatch.chdir(ROOT / "notebooks" / "00_aloitus")
     assert cli.main(["release", "ei_ole_olemassa"]) == 2
-    assert "Unknown assignment" in capsys.readouterr().out
+    assert "solutions/ has: 00_aloitus" in capsys.readouterr().err
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["release"]) == 2
+    assert "no nbgrader_config.py in" in capsys.readouterr().err

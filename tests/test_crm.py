@@ -1,4 +1,4 @@
-"""crmkit.crm: the small CRM API over crm.sqlite – each operation, each validation error,
+"""crmkit.runtime.crm: the small CRM API over crm.sqlite – each operation, each validation error,
 atomicity (a failure leaves nothing half-written) and the master database left untouched."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import hashlib
 import pandas as pd
 import pytest
 
-from crmkit import schema
-from crmkit.crm import (CRM, CRMError, CustomerCard, NotFoundError, ReadOnlyError, StageError, ValidationError,
+from crmkit.runtime import schema
+from crmkit.runtime.crm import (CRM, CRMError, CustomerCard, NotFoundError, ReadOnlyError, StageError, ValidationError,
                         iso_date, working_copy)
-from crmkit.paths import DATA_DIR
+from repo import DATA_DIR
 
 MASTER = DATA_DIR / "crm.sqlite"
 
@@ -71,7 +71,7 @@ def test_scratch_working_copy_is_removed_when_the_process_ends(tmp_path):
     import sys
     from pathlib import Path
 
-    code = "from crmkit.crm import CRM; c = CRM.working_copy(); print(c.path); c.close()"
+    code = "from crmkit.runtime.crm import CRM; c = CRM.working_copy(); print(c.path); c.close()"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "TMPDIR": str(tmp_path)})
     path = Path(out.stdout.strip())

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 import planted as P
-from crmkit.checks import check_world
-from crmkit.data import load_world
-from crmkit.data.crmdb import PARTIAL, crm_tables
-from crmkit.data.dictionary import render_dictionary
-from crmkit.data.generate import generate_world, write_world
-from crmkit.paths import DATA_DIR
-from crmkit.schema import TABLES
+from crmkit.runtime.checks import check_world
+from crmkit.runtime.data import load_world
+from crmkit.course.world.crmdb import PARTIAL, crm_tables
+from crmkit.course.world.dictionary import render_dictionary
+from crmkit.course.world.generate import generate_world, write_world
+from repo import DATA_DIR
+from crmkit.runtime.schema import TABLES
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +282,7 @@ def test_seasonality(tables):
 
 
 def test_imported_data_may_run_past_the_data_worlds_today(tables):
-    from crmkit.importer import latest_date
+    from crmkit.runtime.importer import latest_date
 
     orders = tables["orders"].copy()
     orders.loc[0, "order_date"] = pd.Timestamp("2026-03-15")

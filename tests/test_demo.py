@@ -7,7 +7,10 @@ import hashlib
 import pytest
 
 import nbfixtures as fx
-from crmkit import cli, nbg
+from repo import course_at
+from crmkit.engine import cells
+from crmkit import cli
+from crmkit.engine import nbg
 
 
 def _digest(path):
@@ -22,9 +25,9 @@ def test_demo_releases_runs_grades_and_is_idempotent(tmp_path, monkeypatch, caps
     (data / "customers.csv").write_text("customer_id\n", encoding="utf-8")  # data step: already there
     monkeypatch.setenv("CRMKIT_DATA_DIR", str(data))
 
-    assert cli.main(["demo", "--root", str(course), "--students", "0"]) == 0
+    assert cli.main(["demo", "--course-dir", str(course), "--students", "0"]) == 0
     out = capsys.readouterr().out
-    release = nbg.release_notebook(fx.SLUG, course)
+    release = course_at(course).release_notebook(fx.SLUG)
     assert release.exists()
     released = _digest(release)
     assert "data world: already in" in out
@@ -33,26 +36,26 @@ def test_demo_releases_runs_grades_and_is_idempotent(tmp_path, monkeypatch, caps
     assert "UNEXPECTED" not in out
     assert f"autograde {fx.SLUG} as demo_solution: 3 / 3 autograded points" in out
     assert (course / "grading" / "demo" / fx.SLUG / f"{fx.SLUG}.ipynb").exists()
-    assert nbg.scores(fx.SLUG, "demo_solution", course).code_score == 3
+    assert nbg.scores(course_at(course), fx.SLUG, "demo_solution").code_score == 3
 
     # again: the first submission is kept, the new one gets a timestamped id; notebooks/ unchanged
-    first = _digest(nbg.submitted_notebook(fx.SLUG, "demo_solution", course))
-    assert cli.main(["demo", "--root", str(course), "--students", "0"]) == 0
+    first = _digest(course_at(course).submitted_notebook(fx.SLUG, "demo_solution"))
+    assert cli.main(["demo", "--course-dir", str(course), "--students", "0"]) == 0
     out = capsys.readouterr().out
     assert "exists (kept); this run submits as demo_solution_" in out
-    assert _digest(nbg.submitted_notebook(fx.SLUG, "demo_solution", course)) == first
+    assert _digest(course_at(course).submitted_notebook(fx.SLUG, "demo_solution")) == first
     assert len(list((course / "grading" / "submitted").iterdir())) == 2
     assert _digest(release) == released
 
     # --force replaces the demo student's submission
-    assert cli.main(["demo", "--root", str(course), "--force", "--students", "0", fx.SLUG]) == 0
+    assert cli.main(["demo", "--course-dir", str(course), "--force", "--students", "0", fx.SLUG]) == 0
     assert "as demo_solution:" in capsys.readouterr().out
     assert len(list((course / "grading" / "submitted").iterdir())) == 2
 
 
 def test_demo_rejects_unknown_assignments(tmp_path, capsys):
     course = fx.make_course(tmp_path, release=False)
-    assert cli.main(["demo", "--root", str(course), "ei_ole"]) == 2
+    assert cli.main(["demo", "--course-dir", str(course), "ei_ole"]) == 2
     assert "Unknown assignment" in capsys.readouterr().out
 
 
@@ -77,30 +80,31 @@ def test_demo_small_class_end_to_end(tmp_path, monkeypatch, capsys):
     """`make test`'s small demo: 4 students (strong, typical, missing, corrupt), one assignment."""
     import json
 
-    from crmkit import demo_class, feedback, gates
-    from crmkit.paths import ROOT
+    from crmkit.course import demo_class, gates
+    from crmkit.engine import feedback
+    from repo import ROOT
 
     course = fx.make_course(tmp_path, release=False)
     (course / "grading").mkdir(exist_ok=True)
     (course / "grading" / "policy.toml").write_text(POLICY, encoding="utf-8")
     monkeypatch.setenv("CRMKIT_DATA_DIR", str(ROOT / "data"))
-    assert cli.main(["demo", "--root", str(course), "--students", "4"]) == 0
+    assert cli.main(["demo", "--course-dir", str(course), "--students", "4"]) == 0
     out = capsys.readouterr().out
     assert "simulated class: 4 students (1 strong, 1 typical, 1 missing, 1 corrupt)" in out
     status = json.loads((course / "grading" / "status" / f"{fx.SLUG}.json").read_text())
     assert status["opiskelija01"]["status"] == "graded"  # hand grade simulated
     assert status["opiskelija03"]["status"] == "missing"
     assert status["opiskelija04"]["status"] == "failed" and "JSON-virhe" in status["opiskelija04"]["reason"]
-    strong = nbg.scores(fx.SLUG, "opiskelija01", course)
+    strong = nbg.scores(course_at(course), fx.SLUG, "opiskelija01")
     assert strong.code_score == 3 and strong.score >= 4  # full autograde + a simulated hand grade
     grades = (course / "grading" / "final_grades.csv").read_text()
     assert "opiskelija01" in grades and "opiskelija04" in grades
     assert (course / "grading" / "moodle.csv").exists() and (course / "grading" / "reports" / "class.html").exists()
-    lines = feedback.hidden_lines(gates.read(nbg.source_notebook(fx.SLUG, course)))
+    lines = feedback.hidden_lines(cells.read(course_at(course).source_notebook(fx.SLUG)))
     pages = list((course / "grading" / "feedback").glob(f"opiskelija*/{fx.SLUG}/*.html"))
     assert len(pages) == 3 and not any(feedback.leaks(p.read_text(), lines) for p in pages)
     digest = demo_class.class_digest(course, fx.SLUG)
     # again: the same class (deterministic), nothing regraded
-    assert cli.main(["demo", "--root", str(course), "--students", "4"]) == 0
+    assert cli.main(["demo", "--course-dir", str(course), "--students", "4"]) == 0
     assert "0 graded now, 3 unchanged" in capsys.readouterr().out
     assert demo_class.class_digest(course, fx.SLUG) == digest

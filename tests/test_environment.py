@@ -7,7 +7,7 @@ import tomllib
 
 import yaml
 
-from crmkit.paths import ROOT
+from repo import ROOT
 
 _PIP_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\d+\.\d+)\.\*$")
 _CONDA_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)=(\d+\.\d+)$")

@@ -16,11 +16,13 @@ import nbformat
 import pytest
 
 import nbfixtures as fx
-from crmkit import authoring as a
-from crmkit import gates, nbg
-from crmkit.paths import ROOT
+from crmkit.engine import cells
+from crmkit.course import authoring as a
+from crmkit.course import gates
+from crmkit.engine import nbg
+from repo import ROOT, course_at
 
-SLUGS = nbg.assignments(ROOT)
+SLUGS = course_at(ROOT).assignments()
 RELEASES = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
 
 
@@ -32,7 +34,7 @@ def _assert_none(problems):
 # the course's own notebooks: static gates (no kernel)
 
 
-@pytest.mark.parametrize("path", [nbg.source_notebook(s) for s in SLUGS] + RELEASES,
+@pytest.mark.parametrize("path", [course_at(ROOT).source_notebook(s) for s in SLUGS] + RELEASES,
                          ids=lambda p: str(Path(p).relative_to(ROOT)))
 def test_committed_without_outputs(path):
     """Gate 5."""
@@ -42,25 +44,25 @@ def test_committed_without_outputs(path):
 @pytest.mark.parametrize("slug", SLUGS)
 def test_metadata_ids_points(slug):
     """Gate 6."""
-    _assert_none(gates.metadata_problems(gates.read(nbg.source_notebook(slug)), slug))
+    _assert_none(gates.metadata_problems(cells.read(course_at(ROOT).source_notebook(slug)), slug))
 
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_no_solution_or_hidden_test_in_release(slug):
     """Gate 4."""
-    _assert_none(gates.leak_problems(gates.read(nbg.source_notebook(slug)), ROOT / "notebooks", slug))
+    _assert_none(gates.leak_problems(cells.read(course_at(ROOT).source_notebook(slug)), ROOT / "notebooks", slug))
 
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_tables_and_columns_exist(slug):
     """Gate 9."""
-    _assert_none(gates.data_reference_problems(gates.read(nbg.source_notebook(slug)), slug))
+    _assert_none(gates.data_reference_problems(cells.read(course_at(ROOT).source_notebook(slug)), slug))
 
 
 @pytest.mark.parametrize("slug", SLUGS)
 def test_enough_wrong_answers(slug):
     """Gate 8 (count)."""
-    _assert_none(gates.wrong_count_problems(gates.read(nbg.source_notebook(slug)), slug))
+    _assert_none(gates.wrong_count_problems(cells.read(course_at(ROOT).source_notebook(slug)), slug))
 
 
 # ------------------------------------------------------------------------------------------
@@ -82,9 +84,9 @@ class _Runs:
         for slug in slugs:
             self.graded[slug] = self.pool.submit(gates.grade_copy, slug, self.workdir / "nbgrader", ROOT)
         for slug in slugs:
-            nb = gates.read(nbg.source_notebook(slug))
+            nb = cells.read(course_at(ROOT).source_notebook(slug))
             self.wrong[slug] = self.pool.submit(gates.wrong_answer_problems, nb,
-                                                nbg.source_notebook(slug).parent, 120, slug)
+                                                course_at(ROOT).source_notebook(slug).parent, 120, slug)
 
 
 @pytest.fixture(scope="session")
@@ -119,14 +121,14 @@ def test_release_is_current(slug, course_runs):
     """Gate 3."""
     graded = course_runs.graded[slug].result()
     assert graded.committed, f"notebooks/{slug}/{slug}.ipynb is missing; run `make release`"
-    _assert_none(gates.release_current_problems(gates.read(graded.generated), gates.read(graded.committed), slug))
+    _assert_none(gates.release_current_problems(cells.read(graded.generated), cells.read(graded.committed), slug))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_blank_release_runs_with_only_stub_errors(slug, course_runs):
     """Gate 7."""
-    _assert_none(gates.blank_run_problems(gates.read(course_runs.graded[slug].result().blank_run), slug))
+    _assert_none(gates.blank_run_problems(cells.read(course_runs.graded[slug].result().blank_run), slug))
 
 
 @pytest.mark.slow
@@ -137,7 +139,7 @@ def test_named_wrong_answers_fail_their_tests(slug, course_runs):
 
 
 # ------------------------------------------------------------------------------------------
-# proof that every gate can fail: small fixture notebooks built with crmkit.authoring
+# proof that every gate can fail: small fixture notebooks built with crmkit.course.authoring
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +151,7 @@ def good(tmp_path_factory):
 
 
 def _source(course):
-    return gates.read(nbg.source_notebook(fx.SLUG, course))
+    return cells.read(course_at(course).source_notebook(fx.SLUG))
 
 
 @pytest.mark.slow
@@ -160,12 +162,12 @@ def test_good_fixture_passes_every_gate(good):
     assert graded.blank.code_score == 0
     _assert_none(gates.solution_grade_problems(graded))
     _assert_none(gates.release_grade_problems(graded))
-    _assert_none(gates.release_current_problems(gates.read(graded.generated), gates.read(graded.committed)))
+    _assert_none(gates.release_current_problems(cells.read(graded.generated), cells.read(graded.committed)))
     _assert_none(gates.leak_problems(nb, course / "notebooks"))
-    _assert_none(gates.output_problems(nbg.source_notebook(fx.SLUG, course)))
+    _assert_none(gates.output_problems(course_at(course).source_notebook(fx.SLUG)))
     _assert_none(gates.output_problems(graded.committed))
     _assert_none(gates.metadata_problems(nb))
-    _assert_none(gates.blank_run_problems(gates.read(graded.blank_run)))
+    _assert_none(gates.blank_run_problems(cells.read(graded.blank_run)))
     _assert_none(gates.wrong_answer_problems(nb, course))
     _assert_none(gates.data_reference_problems(nb))
     _assert_none(gates.wrong_count_problems(nb, "00_aloitus"))
@@ -212,20 +214,20 @@ def test_gate2_catches_a_test_that_passes_on_the_stub(bad):
 
 @pytest.mark.slow
 def test_gate7_catches_an_error_outside_stubs_and_tests(bad):
-    problems = gates.blank_run_problems(gates.read(bad.blank_run))
+    problems = gates.blank_run_problems(cells.read(bad.blank_run))
     assert len(problems) == 1 and "cell 7" in problems[0] and "NameError" in problems[0], problems
 
 
 @pytest.mark.slow
 def test_gate3_catches_a_stale_release(good):
     course, graded = good
-    stale = gates.read(graded.committed)
+    stale = cells.read(graded.committed)
     stale.cells[3].source += " (muokattu käsin)"
-    problems = gates.release_current_problems(gates.read(graded.generated), stale)
+    problems = gates.release_current_problems(cells.read(graded.generated), stale)
     assert len(problems) == 1 and "cell 4" in problems[0], problems
-    shorter = gates.read(graded.committed)
+    shorter = cells.read(graded.committed)
     shorter.cells.pop()
-    assert gates.release_current_problems(gates.read(graded.generated), shorter)
+    assert gates.release_current_problems(cells.read(graded.generated), shorter)
 
 
 def test_gate4_catches_leaks(tmp_path):
@@ -334,7 +336,7 @@ def test_gate8_counts_wrong_answers():
 def test_gate9_catches_unknown_tables_and_columns():
     cells = [a.markdown("Sarakkeet `customers.customer_id`, `customers.asiakasnumero`, `asiakkaat.customer_id` "
                         "ja `df.head`."),
-             a.code('from crmkit.data import read_table, load_world\nx = read_table("orders")\n'
+             a.code('from crmkit.runtime.data import read_table, load_world\nx = read_table("orders")\n'
                     'y = read_table("tilaukset")\nw = load_world(tables=["customers", "kampanjat"])')]
     problems = "\n".join(gates.data_reference_problems(a.notebook(cells)))
     assert "table customers has no column asiakasnumero" in problems
@@ -345,5 +347,5 @@ def test_gate9_catches_unknown_tables_and_columns():
 
 def test_replace_solution_keeps_the_skeleton():
     src = fx.ANSWER_1
-    out = gates.replace_solution(src, "return 0.0")
+    out = cells.replace_solution(src, "return 0.0")
     assert out.splitlines() == ["def mediaani(arvot):", '    """Palauta arvojen mediaani."""', "    return 0.0"]

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 
 from crmkit import cli
-from crmkit.grading import final, gradebook, policy
-from crmkit.paths import ROOT
+from crmkit.engine import status
+from crmkit.engine.grades import final, gradebook, policy
+from repo import ROOT, course_at
 from grading_fixtures import Cell, grade, make_course, record_failure, session, single
 
 LESSONS = ("01_asiakastieto", "02_ostoprosessi")
@@ -54,8 +55,8 @@ def compute(root, allow_pending=False, policy_text=None):
     if policy_text is not None:
         path = root / "grading" / "test-policy.toml"
         path.write_text(policy_text, encoding="utf-8")
-    pol = policy.load(path, root)
-    data = gradebook.read(root, pol.assignments, ignore=pol.ignored)
+    pol = policy.load(course_at(root), path)
+    data = gradebook.read(course_at(root), pol.assignments, ignore=pol.ignored)
     return pol, data, {g.student: g for g in final.compute(pol, data, allow_pending=allow_pending)}
 
 
@@ -215,7 +216,7 @@ def test_students_only_in_a_status_file_are_not_dropped(course):
 def test_corrupt_status_file_is_an_error_naming_the_file(course):
     (course / "grading" / "status").mkdir(parents=True)
     (course / "grading" / "status" / "tentti.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(gradebook.GradebookError, match=r"status file .*tentti\.json cannot be read"):
+    with pytest.raises(status.StatusFileError, match=r"status file .*tentti\.json cannot be read"):
         compute(course)
 
 
@@ -223,7 +224,7 @@ def test_no_gradebook_is_a_clear_error_and_none_is_created(tmp_path):
     root = make_course(tmp_path, course_assignments())
     (root / "grading" / "gradebook.db").unlink()
     with pytest.raises(gradebook.GradebookError, match="no gradebook at"):
-        gradebook.read(root, ["tentti"])
+        gradebook.read(course_at(root), ["tentti"])
     assert not (root / "grading" / "gradebook.db").exists()
 
 
@@ -232,7 +233,7 @@ def test_no_gradebook_is_a_clear_error_and_none_is_created(tmp_path):
 
 
 def run_cli(root, *args):
-    return cli.main(["grades", "--root", str(root), "--policy", str(ROOT / "grading" / "policy.toml"), *args])
+    return cli.main(["grades", "--course-dir", str(root), "--policy", str(ROOT / "grading" / "policy.toml"), *args])
 
 
 def test_cli_refuses_pending_then_writes_with_allow_pending(course, capsys):
@@ -240,7 +241,7 @@ def test_cli_refuses_pending_then_writes_with_allow_pending(course, capsys):
     enter(course, "s2", 100, 100, (100, 100), report=False)
     out = course / "grading" / "final_grades.csv"
     assert run_cli(course) == 3
-    text = capsys.readouterr().out
+    text = capsys.readouterr().err  # a refusal is an error: stderr, exit status 3
     assert "Final grades refused" in text and "s2 / projekti" in text and "projekti_raportti" in text
     assert not out.exists()
     assert run_cli(course, "--allow-pending") == 0
@@ -272,5 +273,5 @@ def test_cli_keeps_the_previous_file(course, capsys):
 def test_cli_bad_policy_exit_2(course, capsys, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[[categories]]\nname = 'x'\nweight = 1\nassignments = ['nope']\n", encoding="utf-8")
-    assert cli.main(["grades", "--root", str(course), "--policy", str(bad)]) == 2
-    assert "assignment 'nope' does not exist" in capsys.readouterr().out
+    assert cli.main(["grades", "--course-dir", str(course), "--policy", str(bad)]) == 2
+    assert "assignment 'nope' does not exist" in capsys.readouterr().err

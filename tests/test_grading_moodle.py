@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from crmkit import cli
-from crmkit.paths import ROOT
+from repo import ROOT
 from grading_fixtures import Cell, grade, make_course, single
 
 POLICY = ROOT / "grading" / "policy.toml"
@@ -27,7 +27,7 @@ def course(tmp_path):
 def test_moodle_csv_format(tmp_path, capsys):
     root = course(tmp_path)
     moodle = tmp_path / "moodle.csv"
-    code = cli.main(["grades", "--root", str(root), "--policy", str(POLICY), "--allow-pending",
+    code = cli.main(["grades", "--course-dir", str(root), "--policy", str(POLICY), "--allow-pending",
                      "--out", str(tmp_path / "final.csv"), "--moodle", str(moodle)])
     assert code == 0, capsys.readouterr().out
     raw = moodle.read_bytes()
@@ -52,10 +52,10 @@ def test_moodle_id_map_and_unmapped_students(tmp_path, capsys):
     pol = tmp_path / "policy.toml"
     pol.write_text(text, encoding="utf-8")
     moodle = tmp_path / "moodle.csv"
-    code = cli.main(["grades", "--root", str(root), "--policy", str(pol), "--allow-pending",
+    code = cli.main(["grades", "--course-dir", str(root), "--policy", str(pol), "--allow-pending",
                      "--out", str(tmp_path / "final.csv"), "--moodle", str(moodle)])
-    out = capsys.readouterr().out
-    assert code == 1 and "NOT written for 1 student(s)" in out and "s3" in out
+    err = capsys.readouterr().err
+    assert code == 1 and "NOT written for 1 student(s)" in err and "s3" in err
     rows = list(csv.reader(moodle.read_text(encoding="utf-8").splitlines()))
     assert rows[0][0] == "Email address"
     assert [r[0] for r in rows[1:]] == ["opiskelija1@example.fi", "opiskelija2@example.fi"]

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from crmkit import cli, nbg
-from crmkit.grading import attendance, final, gradebook, policy
-from crmkit.paths import ROOT
+from crmkit import cli
+from crmkit.engine import nbg
+from crmkit.engine.grades import attendance, final, gradebook, policy
+from repo import ROOT, course_at
 from grading_fixtures import add_student, grade, make_course, session, single
 
 MAIN = ROOT / "grading" / "policy.toml"
@@ -22,7 +23,7 @@ PLANNED = ["00_aloitus", "01_asiakastieto", "02_ostoprosessi", "03_segmentointi"
 def load_text(tmp_path, text, available=("a1", "a2", "tentti")):
     path = tmp_path / "p.toml"
     path.write_text(text, encoding="utf-8")
-    return policy.load(path, tmp_path, available=list(available))
+    return policy.load(course_at(tmp_path), path, available=list(available))
 
 
 GOOD = """
@@ -89,7 +90,7 @@ def test_assignment_in_two_categories(tmp_path):
 def test_not_toml_and_missing_file(tmp_path):
     assert "not valid TOML" in problems(tmp_path, "[[categories]\n")
     with pytest.raises(policy.PolicyError, match="no such file"):
-        policy.load(tmp_path / "nope.toml", tmp_path)
+        policy.load(course_at(tmp_path), tmp_path / "nope.toml")
 
 
 def test_absence_rules_need_an_attendance_file(tmp_path):
@@ -101,7 +102,7 @@ def test_absence_rules_need_an_attendance_file(tmp_path):
 
 def test_committed_main_policy_is_valid_for_the_planned_course(tmp_path):
     """grading/policy.toml is valid once every planned assignment exists (checked on a synthetic tree)."""
-    p = policy.load(MAIN, tmp_path, available=PLANNED)
+    p = policy.load(course_at(tmp_path), MAIN, available=PLANNED)
     assert [(c.name, c.weight) for c in p.categories] == [
         ("tentti", Decimal("0.2")), ("projekti", Decimal("0.5")), ("harjoitukset", Decimal("0.3"))]
     assert list(p.categories[2].assignments) == PLANNED[1:10]
@@ -111,12 +112,12 @@ def test_committed_main_policy_is_valid_for_the_planned_course(tmp_path):
 
 def test_committed_main_policy_against_the_real_solutions():
     """The DESIGN §7 gate on the real tree: every assignment the policy names exists in solutions/."""
-    have = nbg.assignments(ROOT)
+    have = course_at(ROOT).assignments()
     absent = [a for a in ("tentti", "projekti") if a not in have]
     if absent or not any(a[:2] in {f"0{i}" for i in range(1, 10)} for a in have):
         pytest.skip(f"solutions/ does not have every assignment grading/policy.toml names yet "
                     f"(has: {', '.join(have) or 'none'}; missing: {', '.join(absent) or 'a weekly lesson'})")
-    policy.load(MAIN, ROOT)
+    policy.load(course_at(ROOT), MAIN)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,11 +157,11 @@ def sal_course(tmp_path):
 
 
 def test_sal4hm003_policy_on_a_synthetic_gradebook(sal_course):
-    p = policy.load(SAL, sal_course)
+    p = policy.load(course_at(sal_course), SAL)
     assert p.assignments_from == "gradebook"
     assert [str(c.weight) for c in p.categories] == ["0.1", "0.25", "0.25", "0.4"]
     att = attendance.read(p.attendance_file)
-    data = gradebook.read(sal_course, p.assignments, ignore=p.ignored, extra_students=sorted(att.absence))
+    data = gradebook.read(course_at(sal_course), p.assignments, ignore=p.ignored, extra_students=sorted(att.absence))
     grades = {g.student: g for g in final.compute(p, data, att)}
     for student, (_, _, weighted, expected) in SAL_CLASS.items():
         g = grades[student]
@@ -178,7 +179,7 @@ def test_sal4hm003_policy_on_a_synthetic_gradebook(sal_course):
 
 def test_sal4hm003_through_the_cli(sal_course, capsys):
     out = sal_course / "grading" / "sal.csv"
-    code = cli.main(["grades", "--root", str(sal_course), "--policy", str(SAL), "--out", str(out)])
+    code = cli.main(["grades", "--course-dir", str(sal_course), "--policy", str(SAL), "--out", str(out)])
     assert code == 0, capsys.readouterr().out
     text = out.read_text(encoding="utf-8")
     assert text.splitlines()[0].startswith("student_id,participation_percent,canvas_percent,journey_percent,"
@@ -206,4 +207,4 @@ def test_gradebook_source_sees_gradebook_assignments(sal_course, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(policy.PolicyError, match="'kanvas' does not exist in the gradebook"):
-        policy.load(bad, sal_course)
+        policy.load(course_at(sal_course), bad)

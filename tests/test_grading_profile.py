@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 
 from crmkit import cli
-from crmkit.grading import gradebook
-from crmkit.grading import profile as prof
-from crmkit.grading.profile import Share, level_shown
-from crmkit.paths import ROOT
+from crmkit.engine.grades import gradebook, policy
+from crmkit.engine.grades import profile as prof
+from crmkit.engine.grades.profile import Share, level_shown
+from repo import ROOT, course_at
 from grading_fixtures import Cell, grade, make_course, record_failure
 
 POLICY = str(ROOT / "grading" / "policy.toml")
@@ -60,11 +60,14 @@ def course(tmp_path):
 
 
 def profiles(root):
-    from crmkit.commands import profile as cmd
-
-    pol, data, tags, problems = cmd.load(root, POLICY)
+    course = course_at(root)
+    pol = policy.load(course, POLICY, check_assignments=False)
+    data = gradebook.read(course, pol.profile_assignments(), ignore=pol.ignored)
+    tags, problems = prof.read_tags(course, [a for a in pol.profile_assignments() if a in pol.available],
+                                    pol.profile_outcomes)
     assert problems == []
-    return {s: prof.student_profile(s, data, tags, pol.profile_threshold) for s in data.students}, data
+    return {s: prof.student_profile(s, data, tags, pol.profile_threshold, pol.profile_outcomes)
+            for s in data.students}, data
 
 
 def test_hand_computed_profiles(course):
@@ -100,12 +103,13 @@ def test_class_matrix(course):
 
 def test_cli_writes_html_and_csv(course, capsys):
     out = course / "grading" / "reports" / "profiles"
-    assert cli.main(["profile", "s1", "--root", str(course), "--policy", POLICY]) == 0
+    assert cli.main(["profile", "s1", "--course-dir", str(course), "--policy", POLICY]) == 0
     html = (out / "s1.html").read_text(encoding="utf-8")
     assert "Osaamisprofiili – s1" in html and "data:image/png;base64," in html
     assert "vähintään 60 %" in html and "at least 60 %" in html  # the rule, Finnish and English
     rows = {r["outcome"]: r for r in csv.DictReader((out / "s1.csv").open(encoding="utf-8"))}
-    assert list(rows) == list(prof.OUTCOMES)
+    assert list(rows) == list(policy.load(course_at(course), POLICY, check_assignments=False).profile_outcomes)
+    assert list(rows)[0] == "A1" and list(rows)[-1] == "B7"
     assert rows["A1"]["level_shown"] == "5" and rows["A1"]["share_5"] == "60.00"
     assert rows["A1"]["earned_3-4"] == "7" and rows["A1"]["possible_3-4"] == "10"
     assert rows["B1"]["level_shown"] == "none" and rows["B1"]["share_1-2"] == ""
@@ -113,12 +117,12 @@ def test_cli_writes_html_and_csv(course, capsys):
 
 
 def test_cli_all_and_unknown_student(course, capsys):
-    assert cli.main(["profile", "--all", "--root", str(course), "--policy", POLICY]) == 0
+    assert cli.main(["profile", "--all", "--course-dir", str(course), "--policy", POLICY]) == 0
     out = course / "grading" / "reports" / "profiles"
     assert sorted(p.name for p in out.glob("*.html")) == ["s1.html", "s2.html", "s3.html"]
     assert "awaiting grading" in (out / "s2.html").read_text(encoding="utf-8")
-    assert cli.main(["profile", "nobody", "--root", str(course), "--policy", POLICY]) == 2
-    assert "Unknown student(s): nobody" in capsys.readouterr().out
+    assert cli.main(["profile", "nobody", "--course-dir", str(course), "--policy", POLICY]) == 2
+    assert "unknown student(s): nobody" in capsys.readouterr().err
 
 
 def test_untagged_cells_are_listed_not_guessed(course):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from crmkit import cli
-from crmkit.paths import ROOT
+from repo import ROOT
 from grading_fixtures import Cell, grade, make_course, record_failure, single
 
 POLICY = str(ROOT / "grading" / "policy.toml")
@@ -31,7 +31,7 @@ def course(tmp_path):
 
 def test_report_page(tmp_path, capsys):
     root = course(tmp_path)
-    assert cli.main(["report", "--root", str(root), "--policy", POLICY]) == 0
+    assert cli.main(["report", "--course-dir", str(root), "--policy", POLICY]) == 0
     page = (root / "grading" / "reports" / "class.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert len(re.findall(r'src="data:image/png;base64,', page)) == 4  # grades, categories, assignments, outcomes
@@ -53,8 +53,8 @@ def test_report_before_the_policy_can_grade(tmp_path, capsys):
     """A course that has lessons but no exam yet: the report still comes, and says why there are no grades."""
     root = make_course(tmp_path, {"01_asiakastieto": single("l1")})
     grade(root, "s1", "01_asiakastieto", {"l1": 70})
-    assert cli.main(["report", "--root", str(root), "--policy", POLICY]) == 0
+    assert cli.main(["report", "--course-dir", str(root), "--policy", POLICY]) == 0
     page = (root / "grading" / "reports" / "class.html").read_text(encoding="utf-8")
     assert "Final grades are not computed" in page and "assignment &#x27;tentti&#x27; does not exist" in page
     assert "01_asiakastieto" in page
-    assert "warning: Final grades are not computed" in capsys.readouterr().out
+    assert "warning: Final grades are not computed" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""crmkit.importer and `crmkit import`: Finnish Excel CSV exports onto the kit's schema."""
+"""crmkit.runtime.importer and `crmkit import`: Finnish Excel CSV exports onto the kit's schema."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crmkit import importer
-from crmkit.checks import check_world
-from crmkit.commands import import_csv
-from crmkit.data.io import load_world
-from crmkit.importer import ImportProblems, Problem, import_export, load_mapping, pseudonym, run_import
+from crmkit.runtime import importer
+from crmkit.runtime.checks import check_world
+from crmkit.cli.commands import import_csv
+from crmkit.runtime.data import load_world
+from crmkit.runtime.importer import ImportProblems, Problem, import_export, load_mapping, pseudonym, run_import
 
 FIX = Path(__file__).parent / "fixtures" / "import"
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,7 +291,7 @@ def test_default_salt_file_is_created_next_to_the_mapping_and_reused(tmp_path):
 
 
 def test_foreign_keys_are_checked_against_a_reference_folder(tmp_path):
-    from crmkit.data.io import write_table
+    from crmkit.runtime.data import write_table
 
     ref = tmp_path / "ref"
     ref.mkdir()
@@ -359,7 +359,7 @@ def _cli(argv):
 def test_cli_prints_every_problem_and_exits_2(tmp_path, capsys):
     out = tmp_path / "out"
     assert _cli([str(FIX / "bad_date.toml"), "--out", str(out), "--salt-file", str(tmp_path / "salt")]) == 2
-    text = capsys.readouterr().out
+    text = capsys.readouterr().err  # problems are errors: stderr
     assert "Import failed: 2 problems" in text and "Nothing was written" in text
     for row in ("row 3", "row 6"):
         assert f'customers_bad_date.csv, {row}, column "Liittymispäivä" (customers.signup_date)' in text
@@ -384,14 +384,14 @@ def test_cli_imports_checks_and_respects_no_pseudonymise(tmp_path, capsys):
 
 def test_cli_through_the_dispatcher(tmp_path, monkeypatch, capsys):
     from crmkit.cli import main
-    from crmkit.env import jupyter_state_env
+    from crmkit.engine.jupyter_env import jupyter_state_env
 
     for k, v in jupyter_state_env(tmp_path / "jupyter").items():
         monkeypatch.setenv(k, v)
     assert main(["import", str(FIX / "unknown_customer.toml")]) == 2
-    assert "orders_unknown_customer.csv, row 4" in capsys.readouterr().out
+    assert "orders_unknown_customer.csv, row 4" in capsys.readouterr().err
     assert main(["import", str(tmp_path / "nope.toml")]) == 2
-    assert "not found" in capsys.readouterr().out
+    assert "not found" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ import os
 import pytest
 
 import nbfixtures as fx
-from crmkit import nbg
-from crmkit.env import jupyter_state_env
+from repo import course_at
+from crmkit.engine import nbg
+from crmkit.engine.jupyter_env import jupyter_state_env
 
 
 def test_session_state_is_in_a_temporary_folder(jupyter_state):
@@ -24,9 +25,9 @@ def test_real_nbgrader_run_writes_nothing_to_home(tmp_path, monkeypatch):
     for var in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
         monkeypatch.delenv(var, raising=False)
     course = fx.make_course(tmp_path / "kurssi")  # generate_assignment
-    nbg.submit(fx.SLUG, "opiskelija", nbg.source_notebook(fx.SLUG, course), course)
-    nbg.autograde(fx.SLUG, "opiskelija", course)  # starts a kernel: IPython, pandas, seaborn, matplotlib
-    assert nbg.scores(fx.SLUG, "opiskelija", course).code_score == 3
+    nbg.submit(course_at(course), fx.SLUG, "opiskelija", course_at(course).source_notebook(fx.SLUG))
+    nbg.autograde(course_at(course), fx.SLUG, "opiskelija")  # starts a kernel: IPython, pandas, seaborn, matplotlib
+    assert nbg.scores(course_at(course), fx.SLUG, "opiskelija").code_score == 3
     assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
     assert not (course / ".nbgrader.log").exists()
 
@@ -36,7 +37,7 @@ def test_plots_show_inline_in_a_kernel_started_by_the_kit():
     """MPLBACKEND must stay unset: with e.g. Agg, ipykernel shows no plot at all."""
     from nbclient import NotebookClient
 
-    from crmkit import authoring as a
+    from crmkit.course import authoring as a
 
     assert "MPLBACKEND" not in jupyter_state_env()
     nb = a.notebook([a.code("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]);")])

@@ -1,8 +1,8 @@
-"""crmkit.lesson: the setup every notebook's locked cell calls, and why it routes warnings to stdout.
+"""crmkit.runtime.lesson: the setup every notebook's locked cell calls, and why it routes warnings to stdout.
 
 nbgrader scores a test cell 0 if it wrote anything to stderr. A pandas 3 ChainedAssignmentError
 warning raised inside a student's function (called from a test cell) is harmless, but without
-crmkit.lesson.setup() it would cost the student the points (gate 10).
+crmkit.runtime.lesson.setup() it would cost the student the points (gate 10).
 """
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import pytest
 
 import crmkit
 import nbfixtures as fx
-from crmkit import authoring as a
-from crmkit import gates, lesson, nbg
+from repo import course_at
+from crmkit.engine import cells
+from crmkit.course import authoring as a
+from crmkit.course import gates
+from crmkit.runtime import lesson
+from crmkit.engine import nbg
 
 CHAINED = '''def paivita(df):
     """Yrittää muuttaa ensimmäisen rivin arvoa ketjutetulla sijoituksella."""
@@ -52,13 +56,13 @@ def test_setup_keeps_a_pandas_warning_from_costing_points(tmp_path):
     with_setup = fx.make_course(tmp_path / "with", _cells(fx.SETUP), slug="97_kanssa")
     results = {}
     for course, slug in ((without, "98_ilman"), (with_setup, "97_kanssa")):
-        nbg.submit(slug, "opiskelija", nbg.source_notebook(slug, course), course)
-        nbg.autograde(slug, "opiskelija", course)
-        results[slug] = nbg.scores(slug, "opiskelija", course)
+        nbg.submit(course_at(course), slug, "opiskelija", course_at(course).source_notebook(slug))
+        nbg.autograde(course_at(course), slug, "opiskelija")
+        results[slug] = nbg.scores(course_at(course), slug, "opiskelija")
     assert results["98_ilman"].code_score == 0
     assert results["97_kanssa"].code_score == results["97_kanssa"].max_code_score == 1
-    run = gates.read(nbg.autograded_notebook("97_kanssa", "opiskelija", with_setup))
-    test_cell = next(c for c in run.cells if gates.is_test(c))
+    run = cells.read(course_at(with_setup).autograded_notebook("97_kanssa", "opiskelija"))
+    test_cell = next(c for c in run.cells if cells.is_test(c))
     stdout = "".join(o.get("text", "") for o in test_cell.outputs if o.get("name") == "stdout")
     assert "ChainedAssignmentError" in stdout  # the student still sees the warning
 

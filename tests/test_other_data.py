@@ -14,11 +14,11 @@ import shutil
 import papermill
 import pytest
 
-from crmkit import nbg
-from crmkit.data.generate import write_world
-from crmkit.paths import ROOT
+from crmkit.engine import nbg
+from crmkit.course.world.generate import write_world
+from repo import ROOT, course_at
 
-SLUGS = nbg.assignments(ROOT)
+SLUGS = course_at(ROOT).assignments()
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def other_world(tmp_path_factory):
 @pytest.mark.parametrize("slug", SLUGS)
 def test_solution_passes_its_tests_on_another_data_world(slug, other_world, tmp_path):
     work = tmp_path / slug
-    shutil.copytree(nbg.source_notebook(slug).parent, work)
+    shutil.copytree(course_at(ROOT).source_notebook(slug).parent, work)
     papermill.execute_notebook(str(work / f"{slug}.ipynb"), str(tmp_path / "out.ipynb"),
                                parameters={"DATA_DIR": str(other_world)}, cwd=str(work),
                                kernel_name="python3", progress_bar=False, execution_timeout=300)

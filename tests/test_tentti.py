@@ -23,8 +23,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from crmkit import gates, nbg
-from crmkit.paths import ROOT
+from crmkit.engine import cells
+from crmkit.course import gates
+from crmkit.engine import nbg
+from repo import ROOT, course_at
 
 SLUG = "tentti"
 SOURCE = ROOT / "solutions" / SLUG / f"{SLUG}.ipynb"
@@ -39,18 +41,18 @@ pytestmark = pytest.mark.slow
 
 
 def _source() -> nbformat.NotebookNode:
-    return gates.read(SOURCE)
+    return cells.read(SOURCE)
 
 
 def _grade_id(cell) -> str:
-    return gates.grade_meta(cell).get("grade_id", "")
+    return cells.grade_meta(cell).get("grade_id", "")
 
 
 def _with_id(nb, student_id: str):
     """A copy of the notebook whose STUDENT_ID answer is ``student_id``."""
     nb = copy.deepcopy(nb)
     cell = next(c for c in nb.cells if _grade_id(c) == "t0_tunniste")
-    cell.source = gates.replace_solution(cell.source, f'STUDENT_ID = "{student_id}"')
+    cell.source = cells.replace_solution(cell.source, f'STUDENT_ID = "{student_id}"')
     return nb
 
 
@@ -78,7 +80,7 @@ def _run(nb, tmp_path: Path):
 
 
 def _failing_tests(run_nb) -> list[str]:
-    return [_grade_id(c) for c in run_nb.cells if gates.is_test(c) and gates.failure_text(c) is not None]
+    return [_grade_id(c) for c in run_nb.cells if cells.is_test(c) and cells.failure_text(c) is not None]
 
 
 @pytest.fixture(scope="module")
@@ -96,17 +98,17 @@ def _differs(x, y) -> bool:
 
 def test_enough_questions_of_each_kind():
     nb = _source()
-    tests = [c for c in nb.cells if gates.is_test(c)]
+    tests = [c for c in nb.cells if cells.is_test(c)]
     mc = [c for c in tests if _grade_id(c).startswith("v")]
     comp = [c for c in tests if _grade_id(c).startswith("k")]
-    manual = [c for c in nb.cells if c.cell_type == "markdown" and gates.grade_meta(c).get("grade")]
+    manual = [c for c in nb.cells if c.cell_type == "markdown" and cells.grade_meta(c).get("grade")]
     assert len(mc) + len(comp) >= 20 and len(comp) >= 10 and len(mc) >= 5
     assert len(manual) == 3
     header = nb.cells[0].source
     assert "Aikaa 120 minuuttia" in header
     levels = {}
     for c in nb.cells:
-        if gates.is_graded(c):
+        if cells.is_graded(c):
             for o in c.metadata["crmkit"]["outcomes"]:
                 levels.setdefault(o, set()).add(c.metadata["crmkit"]["level"])
     assert set(levels) == {"A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "B5", "B6", "B7"}
@@ -153,9 +155,9 @@ def test_copied_neighbour_numbers_fail(runs, tmp_path):
     nb = _with_id(_source(), own)
     for cell in nb.cells:
         gid = _grade_id(cell)
-        if gates.is_answer(cell) and gid.startswith("k"):
+        if cells.is_answer(cell) and gid.startswith("k"):
             name = next(n for n in COMPUTED if re.search(rf"^\s*{n}\s*=", cell.source, re.M))
-            cell.source = gates.replace_solution(cell.source, _literal(name, copied[name]))
+            cell.source = cells.replace_solution(cell.source, _literal(name, copied[name]))
     run_nb, _ = _run(nb, tmp_path)
     failing = [g for g in _failing_tests(run_nb) if g.startswith("k")]
     differing = [n for n in COMPUTED if _differs(copied[n], runs[own][1]["answers"][n])]
@@ -181,8 +183,8 @@ def test_mc_keys_not_readable_in_release():
     assert not set(re.findall(r"[0-9a-f]{64}", release)), "a hash is visible in the student copy"
     salt = re.search(r'hashlib\.sha256\(\("([^"]+)" \+ str\(ans\)', source).group(1)
     assert salt not in release, "the course secret (salt) is in the student copy"
-    for cell in gates.read(RELEASE).cells:
-        if _grade_id(cell).startswith("v") and gates.is_answer(cell):
+    for cell in cells.read(RELEASE).cells:
+        if _grade_id(cell).startswith("v") and cells.is_answer(cell):
             assert not re.search(r'm\d\d\s*=\s*"[a-d]"', cell.source), cell.source
 
 
@@ -193,19 +195,19 @@ def test_nbgrader_full_marks_for_two_students_and_id_check(tmp_path):
 
     course = tmp_path / "course"
     course.mkdir()
-    shutil.copyfile(ROOT / nbg.CONFIG_FILE, course / nbg.CONFIG_FILE)
+    shutil.copyfile(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(SOURCE.parent, course / "solutions" / SLUG)
-    nbg.generate(SLUG, course)
+    nbg.generate(course_at(course), SLUG)
     students = {"ab1234": "ab1234", "xy9876": "xy9876", "cd5555": "ab1234"}  # folder -> typed id
     for folder, typed in students.items():
         path = tmp_path / f"{folder}.ipynb"
         nbformat.write(_with_id(_source(), typed), path)
-        nbg.submit(SLUG, folder, path, course)
-    nbg.autograde(SLUG, None, course)
+        nbg.submit(course_at(course), SLUG, folder, path)
+    nbg.autograde(course_at(course), SLUG, None)
     for folder, typed in students.items():
-        score = nbg.scores(SLUG, folder, course)
+        score = nbg.scores(course_at(course), SLUG, folder)
         assert score.code_score == score.max_code_score, (folder, score)
-        graded = gates.read(nbg.autograded_notebook(SLUG, folder, course))
+        graded = cells.read(course_at(course).autograded_notebook(SLUG, folder))
         out = "".join(o.get("text", "") for c in graded.cells if _grade_id(c) == "versio" for o in c.outputs)
         assert f"palautuskansion tunnus {folder}" in out, out
         assert ("EI TÄSMÄÄ" in out) == (folder != typed), out
@@ -214,7 +216,7 @@ def test_nbgrader_full_marks_for_two_students_and_id_check(tmp_path):
 def test_every_variant_choice_is_answerable():
     """Every value the variant can take leaves a well-defined answer on the course data (no empty
     selection, no 0/0, and the visible tests' guards hold for the correct answer)."""
-    from crmkit.data import read_table
+    from crmkit.runtime.data import read_table
 
     c, o, l = read_table("customers"), read_table("orders"), read_table("order_lines")
     w, p, sc = read_table("web_sessions"), read_table("opportunities"), read_table("service_costs")

@@ -43,8 +43,8 @@ from pathlib import Path
 
 import pytest
 
-from crmkit.env import jupyter_state_env
-from crmkit.paths import ROOT
+from crmkit.engine.jupyter_env import jupyter_state_env
+from repo import ROOT
 
 CHROMIUM = os.environ.get("CRMKIT_CHROMIUM", "/usr/bin/chromium")
 #: Chromium flags for a headless run as root on a machine with a closed network (no sandbox as
@@ -240,7 +240,7 @@ def lab_server(tmp_path_factory) -> LabServer:
     env = {**os.environ, **jupyter_state_env(state),
            "CRMKIT_ROOT": str(course), "CRMKIT_DATA_DIR": str(course / "data"), "TMPDIR": str(top / "tmp"),
            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
-    env.pop("MPLBACKEND", None)  # the kernels' plots need the inline backend (see crmkit.env)
+    env.pop("MPLBACKEND", None)  # the kernels' plots need the inline backend (see crmkit.engine.jupyter_env)
     for key, value in env.items():
         if key.endswith("_DIR") and key in jupyter_state_env(state):
             Path(value).mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,9 @@ import nbformat
 import pytest
 
 import labpage as lab
-from crmkit import gates
-from crmkit.paths import ROOT
+from crmkit.engine import cells
+from crmkit.course import gates
+from repo import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -63,15 +64,15 @@ def test_released_notebook_runs_with_only_stub_errors(lab_server, page, shot, sl
     for i, text in found:
         cell, name = nb.cells[i], lab.exception_name(text)
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "-")
-        allowed = (ANSWER_FAILURES if gates.is_answer(cell) else TEST_FAILURES if gates.is_test(cell) else set())
+        allowed = (ANSWER_FAILURES if cells.is_answer(cell) else TEST_FAILURES if cells.is_test(cell) else set())
         if name not in allowed:
             tail = "\n    ".join(text.strip().splitlines()[-4:])
             problems.append(f"cell {i} ({grade_id}): {name or 'stderr output'}:\n    {tail}")
     assert not problems, f"{rel}: errors other than unanswered stubs and tests:\n" + "\n".join(problems)
 
     stubs = [i for i, text in found if lab.exception_name(text) == "NotImplementedError"
-             and gates.is_answer(nb.cells[i])]
-    answers = [i for i, c in enumerate(nb.cells) if gates.is_answer(c)]
+             and cells.is_answer(nb.cells[i])]
+    answers = [i for i, c in enumerate(nb.cells) if cells.is_answer(c)]
     assert stubs, f"{rel}: no stub raised NotImplementedError in the browser (answer cells {answers})"
 
     # what the page showed is what the kernel produced: the saved notebook holds the same errors

@@ -1,1 +1,0 @@
-"""One module per `crmkit` subcommand (see crmkit.cli)."""
