@@ -17,13 +17,12 @@ from pathlib import Path
 
 import nbformat
 
-from crmkit.engine import cells
+from crmkit.course import demo_class
+from crmkit.engine import cells, nbg
 from crmkit.engine.autograde import batch as ag
-from crmkit.course import demo_class, gates
-from crmkit.engine import nbg
-from crmkit.engine.jupyter_env import isolate_jupyter_state
-from crmkit.engine.coursedir import CourseDir
 from crmkit.engine.autograde.sandbox import Limits, sandbox_available
+from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.jupyter_env import isolate_jupyter_state
 
 ROOT = Path(__file__).resolve().parents[1]  # this repository: the course the benchmarks measure
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from crmkit import cli
 from crmkit.engine.jupyter_env import isolate_jupyter_state
-from crmkit.engine.coursedir import CourseDir
 
 ROOT = Path(__file__).resolve().parents[1]  # this repository: the course the benchmarks measure
 

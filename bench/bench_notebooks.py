@@ -16,10 +16,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from crmkit.engine import nbg
-from crmkit.engine.jupyter_env import isolate_jupyter_state
 from crmkit.engine.autograde.kernelclient import ipc_kernel_manager
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.jupyter_env import isolate_jupyter_state
 
 ROOT = Path(__file__).resolve().parents[1]  # this repository: the course the benchmarks measure
 

@@ -21,8 +21,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from crmkit.course import authoring as a
 from repo import ROOT
+
+from crmkit.course import authoring as a
 
 
 @dataclass

@@ -9,8 +9,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from crmkit.course import authoring as a
 from repo import ROOT, course_at
+
+from crmkit.course import authoring as a
 
 SLUG = "99_kokeilu"
 

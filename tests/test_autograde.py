@@ -9,21 +9,17 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+import nbfixtures as fx
 import nbformat
 import pytest
-
-import nbfixtures as fx
 from repo import course_at
-from crmkit.engine import cells
-from crmkit.engine.autograde import batch as ag
+
 from crmkit import cli
-from crmkit.engine import feedback, nbg
-from crmkit.course import gates
+from crmkit.engine import cells, feedback, nbg
+from crmkit.engine import status as status_file
+from crmkit.engine.autograde import batch as ag
 from crmkit.engine.autograde.sandbox import Limits, run_sandboxed, sandbox_available
 
 pytestmark = pytest.mark.slow
@@ -85,7 +81,7 @@ def graded(tmp_path_factory):
     course = fx.make_course(base / "a")
     students = _class(course)
     _submit(course, students)
-    outcomes = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=2, limits=LIMITS, progress=False)}
+    outcomes = {o.student: o for o in ag.autograde(course_at(course), fx.SLUG, jobs=2, limits=LIMITS, progress=False)}
     serial = fx.make_course(base / "b")
     _submit(serial, {s: students[s] for s in NORMAL})
     nbg.autograde(course_at(serial), fx.SLUG, None)
@@ -100,23 +96,23 @@ def test_parallel_scores_equal_serial_nbgrader(graded):
         assert mine.code_score == theirs.code_score
     assert [nbg.scores(course_at(course), fx.SLUG, s).code_score for s in NORMAL] == [0, 3, 1, 2]
     # nobody wrote the free-text answer: nbgrader gives an unchanged answer 0 itself, nothing waits
-    assert {outcomes[s].status for s in NORMAL} == {ag.GRADED}
+    assert {outcomes[s].status for s in NORMAL} == {status_file.GRADED}
 
 
 def test_problem_submissions_get_their_own_status(graded):
     course, _, out = graded
-    assert out["x_loop"].status == ag.FAILED and "aikaraja ylittyi solussa 8 (t2_osuus) (20 s)" in out["x_loop"].reason
-    assert out["x_memory"].status == ag.FAILED and "muistiraja 1 GB ylittyi solussa 8" in out["x_memory"].reason
-    assert out["x_deleted"].status == ag.FAILED and out["x_deleted"].reason == "testisolu t2_osuus_testit poistettu"
-    assert out["x_corrupt"].status == ag.FAILED
+    assert out["x_loop"].status == status_file.FAILED and "aikaraja ylittyi solussa 8 (t2_osuus) (20 s)" in out["x_loop"].reason
+    assert out["x_memory"].status == status_file.FAILED and "muistiraja 1 GB ylittyi solussa 8" in out["x_memory"].reason
+    assert out["x_deleted"].status == status_file.FAILED and out["x_deleted"].reason == "testisolu t2_osuus_testit poistettu"
+    assert out["x_corrupt"].status == status_file.FAILED
     assert out["x_corrupt"].reason == "tiedosto ei ole kelvollinen muistikirja (JSON-virhe rivillä 4)"
     # the loop and the memory bomb did not cost the rest of their notebook
     assert nbg.scores(course_at(course), fx.SLUG, "x_loop").code_score == 2
-    status = json.loads(ag.status_path(course, fx.SLUG).read_text())
-    assert status["x_corrupt"]["status"] == "failed" and status["s_good"]["status"] == ag.GRADED
+    status = json.loads(course_at(course).status_file(fx.SLUG).read_text())
+    assert status["x_corrupt"]["status"] == "failed" and status["s_good"]["status"] == status_file.GRADED
     from crmkit.engine.grades import gradebook
 
-    assert gradebook.read(course, [fx.SLUG]).result("x_loop", fx.SLUG).status == gradebook.FAILED
+    assert gradebook.read(course_at(course), [fx.SLUG]).result("x_loop", fx.SLUG).status == gradebook.FAILED
     # nothing lost: the submissions are untouched, the gradebook was backed up
     assert course_at(course).submitted_notebook(fx.SLUG, "x_corrupt").read_bytes().startswith(b'{\n "cells"')
     assert list((course / "grading" / "backups").glob("gradebook-*.db"))
@@ -125,30 +121,30 @@ def test_problem_submissions_get_their_own_status(graded):
 @NEEDS_SANDBOX
 def test_sandboxed_kernel_saw_no_solutions_or_gradebook(graded):
     course, _, out = graded
-    assert out["s_spy"].status == ag.GRADED
+    assert out["s_spy"].status == status_file.GRADED
     assert nbg.scores(course_at(course), fx.SLUG, "s_spy").code_score == 3  # it found nothing to leak
 
 
 def test_rerun_is_idempotent_and_resumes(graded, capsys):
     course, _, first = graded
-    before = json.loads(ag.status_path(course, fx.SLUG).read_text())
-    again = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=2, limits=LIMITS, progress=False)}
+    before = json.loads(course_at(course).status_file(fx.SLUG).read_text())
+    again = {o.student: o for o in ag.autograde(course_at(course), fx.SLUG, jobs=2, limits=LIMITS, progress=False)}
     assert all(o.skipped for o in again.values())
     assert {s: o.status for s, o in again.items()} == {s: o.status for s, o in first.items()}
     # an interrupted batch: one student's entry is lost -> only that student is graded again
-    status = json.loads(ag.status_path(course, fx.SLUG).read_text())
+    status = json.loads(course_at(course).status_file(fx.SLUG).read_text())
     del status["s_half"]
-    ag.write_status(course, fx.SLUG, status)
-    third = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=1, limits=LIMITS, progress=False)}
+    status_file.write(course_at(course).status_file(fx.SLUG), status)
+    third = {o.student: o for o in ag.autograde(course_at(course), fx.SLUG, jobs=1, limits=LIMITS, progress=False)}
     assert [s for s, o in third.items() if not o.skipped] == ["s_half"]
     assert third["s_half"].score == first["s_half"].score
-    after = json.loads(ag.status_path(course, fx.SLUG).read_text())
+    after = json.loads(course_at(course).status_file(fx.SLUG).read_text())
     assert {s: e["status"] for s, e in after.items()} == {s: e["status"] for s, e in before.items()}
 
 
 def test_feedback_never_shows_hidden_tests(graded):
     course, serial, _ = graded
-    lines = feedback.hidden_lines(cells.read(course_at(course).source_notebook(fx.SLUG)))
+    lines = cells.hidden_lines(cells.read(course_at(course).source_notebook(fx.SLUG)))
     assert "assert mediaani([5]) == 5.0" in lines
     # plain nbgrader leaks them (this is what the kit fixes)
     nbg.run(course_at(serial), ["generate_feedback", fx.SLUG, "--force"])
@@ -259,8 +255,8 @@ def test_warm_kernels_leave_nothing_to_the_next_student(tmp_path):
     plant = _answers(release, t1_mediaani=_solved(fx.ANSWER_1), t2_osuus=PLANT)
     probe = _answers(release, t1_mediaani=_solved(fx.ANSWER_1), t2_osuus=PROBE)
     _submit(course, {"s_plant": w(plant), "s_probe": w(probe)})
-    out = {o.student: o for o in ag.autograde(fx.SLUG, course, jobs=1, limits=LIMITS, progress=False)}
-    assert out["s_plant"].status == out["s_probe"].status == ag.GRADED, out
+    out = {o.student: o for o in ag.autograde(course_at(course), fx.SLUG, jobs=1, limits=LIMITS, progress=False)}
+    assert out["s_plant"].status == out["s_probe"].status == status_file.GRADED, out
     assert nbg.scores(course_at(course), fx.SLUG, "s_plant").code_score == 3
     probed = cells.read(course_at(course).autograded_notebook(fx.SLUG, "s_probe"))
     assert nbg.scores(course_at(course), fx.SLUG, "s_probe").code_score == 3, [c.outputs for c in probed.cells if c.outputs]
@@ -315,9 +311,9 @@ def test_cli_grades_several_assignments_in_one_batch(tmp_path, capsys):
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     for slug in (fx.SLUG, other):
-        assert f"{slug}:" in out and str(ag.status_path(course, slug)) in out
+        assert f"{slug}:" in out and str(course_at(course).status_file(slug)) in out
         # the solution's free-text answer waits for the teacher
-        assert json.loads(ag.status_path(course, slug).read_text())["s1"]["status"] == ag.PENDING
+        assert json.loads(course_at(course).status_file(slug).read_text())["s1"]["status"] == status_file.PENDING
         assert nbg.scores(course_at(course), slug, "s1").code_score == 3
     assert cli.main(["autograde", fx.SLUG, "ei_ole", "--course-dir", str(course)]) == 2
-    assert "unknown assignment 'ei_ole'" in capsys.readouterr().out
+    assert "unknown assignment 'ei_ole'" in capsys.readouterr().err

@@ -6,14 +6,14 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import nbfixtures as fx
 import nbformat
 import pytest
-
-import nbfixtures as fx
-from crmkit.engine import cells
-from crmkit.course import bundle, gates
-from crmkit import cli
 from repo import ROOT, course_at
+
+from crmkit import cli
+from crmkit.course import bundle
+from crmkit.engine import cells
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,11 @@ import argparse
 import os
 import shlex
 
+from repo import ROOT
+
 from crmkit import cli
 from crmkit.cli.commands import lab
 from crmkit.engine.jupyter_env import jupyter_state_env
-from repo import ROOT
 
 
 def test_env_prints_every_variable_as_an_export(capsys):

@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from crmkit.course import authoring as a
-from crmkit import cli
-from crmkit.course import matrix as course
 from repo import ROOT, course_at
+
+from crmkit import cli
+from crmkit.course import authoring as a
+from crmkit.course import matrix as course
 
 COURSE = ROOT / "course"
 

@@ -4,13 +4,23 @@ atomicity (a failure leaves nothing half-written) and the master database left u
 from __future__ import annotations
 
 import hashlib
+
 import pandas as pd
 import pytest
+from repo import DATA_DIR
 
 from crmkit.runtime import schema
-from crmkit.runtime.crm import (CRM, CRMError, CustomerCard, NotFoundError, ReadOnlyError, StageError, ValidationError,
-                        iso_date, working_copy)
-from repo import DATA_DIR
+from crmkit.runtime.crm import (
+    CRM,
+    CRMError,
+    CustomerCard,
+    NotFoundError,
+    ReadOnlyError,
+    StageError,
+    ValidationError,
+    iso_date,
+    working_copy,
+)
 
 MASTER = DATA_DIR / "crm.sqlite"
 

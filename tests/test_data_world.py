@@ -7,15 +7,15 @@ import sqlite3
 
 import numpy as np
 import pandas as pd
-import pytest
-
 import planted as P
-from crmkit.runtime.checks import check_world
-from crmkit.runtime.data import load_world
+import pytest
+from repo import DATA_DIR
+
 from crmkit.course.world.crmdb import PARTIAL, crm_tables
 from crmkit.course.world.dictionary import render_dictionary
 from crmkit.course.world.generate import generate_world, write_world
-from repo import DATA_DIR
+from crmkit.runtime.checks import check_world
+from crmkit.runtime.data import load_world
 from crmkit.runtime.schema import TABLES
 
 

@@ -6,7 +6,6 @@ import re
 import tomllib
 
 import yaml
-
 from repo import ROOT
 
 _PIP_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==(\d+\.\d+)\.\*$")

@@ -7,20 +7,18 @@ of the course (never the real grading/); all notebooks are graded in parallel on
 
 from __future__ import annotations
 
-import copy
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import nbfixtures as fx
 import nbformat
 import pytest
+from repo import ROOT, course_at
 
-import nbfixtures as fx
-from crmkit.engine import cells
 from crmkit.course import authoring as a
 from crmkit.course import gates
-from crmkit.engine import nbg
-from repo import ROOT, course_at
+from crmkit.engine import cells
 
 SLUGS = course_at(ROOT).assignments()
 RELEASES = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
@@ -82,7 +80,7 @@ class _Runs:
         if self.graded:
             return
         for slug in slugs:
-            self.graded[slug] = self.pool.submit(gates.grade_copy, slug, self.workdir / "nbgrader", ROOT)
+            self.graded[slug] = self.pool.submit(gates.grade_copy, course_at(ROOT), slug, self.workdir / "nbgrader")
         for slug in slugs:
             nb = cells.read(course_at(ROOT).source_notebook(slug))
             self.wrong[slug] = self.pool.submit(gates.wrong_answer_problems, nb,
@@ -146,7 +144,7 @@ def test_named_wrong_answers_fail_their_tests(slug, course_runs):
 def good(tmp_path_factory):
     """A tiny lesson that passes every gate, graded once with real nbgrader."""
     course = fx.make_course(tmp_path_factory.mktemp("good"))
-    graded = gates.grade_copy(fx.SLUG, course / "work", course)
+    graded = gates.grade_copy(course_at(course), fx.SLUG, course / "work")
     return course, graded
 
 
@@ -196,7 +194,7 @@ def bad(tmp_path_factory):
         a.code('print(f"Osuus on {osuus:.1%}")'),                       # gate 7: NameError when unanswered
     ]
     course = fx.make_course(tmp_path_factory.mktemp("bad"), cells)
-    return gates.grade_copy(fx.SLUG, course / "work", course)
+    return gates.grade_copy(course_at(course), fx.SLUG, course / "work")
 
 
 @pytest.mark.slow

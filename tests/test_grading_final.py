@@ -11,12 +11,12 @@ import csv
 from decimal import Decimal
 
 import pytest
+from grading_fixtures import Cell, grade, make_course, record_failure, session, single
+from repo import ROOT, course_at
 
 from crmkit import cli
 from crmkit.engine import status
 from crmkit.engine.grades import final, gradebook, policy
-from repo import ROOT, course_at
-from grading_fixtures import Cell, grade, make_course, record_failure, session, single
 
 LESSONS = ("01_asiakastieto", "02_ostoprosessi")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 
-from crmkit import cli
-from repo import ROOT
 from grading_fixtures import Cell, grade, make_course, single
+from repo import ROOT
+
+from crmkit import cli
 
 POLICY = ROOT / "grading" / "policy.toml"
 

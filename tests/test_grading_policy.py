@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from grading_fixtures import add_student, grade, make_course, session, single
+from repo import ROOT, course_at
 
 from crmkit import cli
-from crmkit.engine import nbg
 from crmkit.engine.grades import attendance, final, gradebook, policy
-from repo import ROOT, course_at
-from grading_fixtures import add_student, grade, make_course, session, single
 
 MAIN = ROOT / "grading" / "policy.toml"
 SAL = ROOT / "grading" / "policies" / "sal4hm003.toml"

@@ -6,13 +6,13 @@ import csv
 from decimal import Decimal
 
 import pytest
+from grading_fixtures import Cell, grade, make_course, record_failure
+from repo import ROOT, course_at
 
 from crmkit import cli
 from crmkit.engine.grades import gradebook, policy
 from crmkit.engine.grades import profile as prof
 from crmkit.engine.grades.profile import Share, level_shown
-from repo import ROOT, course_at
-from grading_fixtures import Cell, grade, make_course, record_failure
 
 POLICY = str(ROOT / "grading" / "policy.toml")
 

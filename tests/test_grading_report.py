@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-from crmkit import cli
-from repo import ROOT
 from grading_fixtures import Cell, grade, make_course, record_failure, single
+from repo import ROOT
+
+from crmkit import cli
 
 POLICY = str(ROOT / "grading" / "policy.toml")
 

@@ -10,11 +10,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from crmkit.runtime import importer
-from crmkit.runtime.checks import check_world
 from crmkit.cli.commands import import_csv
+from crmkit.runtime.checks import check_world
 from crmkit.runtime.data import load_world
 from crmkit.runtime.importer import ImportProblems, Problem, import_export, load_mapping, pseudonym, run_import
+from crmkit.runtime.importer import mapping as mapping_mod
+from crmkit.runtime.importer import problems as problems_mod
+from crmkit.runtime.importer import pseudonymise as pseudonymise_mod
+from crmkit.runtime.importer import values as values_mod
+from crmkit.runtime.schema import TABLE_BY_NAME
 
 FIX = Path(__file__).parent / "fixtures" / "import"
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,7 +133,7 @@ def test_problems_are_capped_per_column(tmp_path):
     with pytest.raises(ImportProblems) as e:
         import_export(tmp_path / "m.toml", salt=SALT)
     probs = e.value.problems
-    assert len(probs) == importer.PER_COLUMN_CAP + 1
+    assert len(probs) == problems_mod.PER_COLUMN_CAP + 1
     assert all("not one of the allowed values" in p.message and p.column == "Rooli" for p in probs[:-1])
     assert probs[0].row == 2 and "20 more problems" in probs[-1].message
 
@@ -202,34 +206,34 @@ def test_unreadable_rows_and_mojibake_headers(tmp_path):
                                         ("1234,5", 1234.5), ("-5,25", -5.25), ("12", 12.0), ("1 000 000", 1e6),
                                         ("99,90 €", 99.9), ("\u22123,5", -3.5)])
 def test_decimal_comma_numbers(text, value):
-    tm = importer.TableMapping("customers", Path("x.csv"))
-    assert importer._parse_number(text, tm) == value
+    tm = mapping_mod.TableMapping("customers", Path("x.csv"))
+    assert values_mod._parse_number(text, tm) == value
 
 
 @pytest.mark.parametrize("text,words", [("12.5", "decimal point"), ("12 34,5", "not a number"),
                                         ("1,234.5", "not a number"), ("abc", "not a number")])
 def test_bad_numbers(text, words):
-    tm = importer.TableMapping("customers", Path("x.csv"))
-    with pytest.raises(importer._Bad, match=words):
-        importer._parse_number(text, tm)
+    tm = mapping_mod.TableMapping("customers", Path("x.csv"))
+    with pytest.raises(problems_mod.BadValue, match=words):
+        values_mod._parse_number(text, tm)
 
 
 def test_booleans_ints_and_dates():
-    tm = importer.TableMapping("customers", Path("x.csv"))
-    col = importer.TABLE_BY_NAME["customers"].column
+    tm = mapping_mod.TableMapping("customers", Path("x.csv"))
+    col = TABLE_BY_NAME["customers"].column
     for t, v in [("Kyllä", True), ("kyllä", True), ("K", True), ("1", True), ("Ei", False), ("e", False), ("0", False)]:
-        assert importer._parse_text(t, col("marketing_consent"), tm) is v
-    with pytest.raises(importer._Bad, match="yes/no"):
-        importer._parse_text("ehkä", col("marketing_consent"), tm)
-    assert importer._parse_text("1 200", col("employees"), tm) == 1200
-    with pytest.raises(importer._Bad, match="whole number"):
-        importer._parse_text("12,5", col("employees"), tm)
-    assert importer._parse_text("05.03.2024", col("signup_date"), tm) == pd.Timestamp("2024-03-05")
-    with pytest.raises(importer._Bad, match="Excel date serial"):
-        importer._parse_text("45356", col("signup_date"), tm)
-    tm2 = importer.TableMapping("touchpoints", Path("x.csv"))
-    occurred = importer.TABLE_BY_NAME["touchpoints"].column("occurred_at")
-    assert importer._parse_text("05.03.2024 14:30", occurred, tm2) == pd.Timestamp("2024-03-05 14:30")
+        assert values_mod.parse_text(t, col("marketing_consent"), tm) is v
+    with pytest.raises(problems_mod.BadValue, match="yes/no"):
+        values_mod.parse_text("ehkä", col("marketing_consent"), tm)
+    assert values_mod.parse_text("1 200", col("employees"), tm) == 1200
+    with pytest.raises(problems_mod.BadValue, match="whole number"):
+        values_mod.parse_text("12,5", col("employees"), tm)
+    assert values_mod.parse_text("05.03.2024", col("signup_date"), tm) == pd.Timestamp("2024-03-05")
+    with pytest.raises(problems_mod.BadValue, match="Excel date serial"):
+        values_mod.parse_text("45356", col("signup_date"), tm)
+    tm2 = mapping_mod.TableMapping("touchpoints", Path("x.csv"))
+    occurred = TABLE_BY_NAME["touchpoints"].column("occurred_at")
+    assert values_mod.parse_text("05.03.2024 14:30", occurred, tm2) == pd.Timestamp("2024-03-05 14:30")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,7 +285,7 @@ def test_default_salt_file_is_created_next_to_the_mapping_and_reused(tmp_path):
     for f in ("valid.toml", "customers_valid.csv", "staff.csv"):
         shutil.copy(FIX / f, tmp_path / f)
     r1 = run_import(tmp_path / "valid.toml")
-    salt = tmp_path / importer.SALT_FILE_NAME
+    salt = tmp_path / pseudonymise_mod.SALT_FILE_NAME
     assert r1.salt_file == salt and salt.exists()
     assert stat.S_IMODE(salt.stat().st_mode) == 0o600
     assert any("created a new salt file" in n and "version control" in n for n in r1.notes)
@@ -412,7 +416,7 @@ def test_register_mapping_covers_every_header_of_the_messy_export():
     tm = m.tables["customers"]
     assert tm.file.resolve() == (ROOT / "data" / "raw" / "asiakasrekisteri.csv").resolve()
     assert sorted(tm.columns.values()) == sorted(REGISTER_HEADERS)
-    assert set(tm.columns) == set(importer.TABLE_BY_NAME["customers"].column_names)
+    assert set(tm.columns) == set(TABLE_BY_NAME["customers"].column_names)
 
 
 def test_messy_register_import_fails_with_a_list_of_problems(tmp_path):
@@ -420,11 +424,11 @@ def test_messy_register_import_fails_with_a_list_of_problems(tmp_path):
     if not (ROOT / "data" / "raw" / "asiakasrekisteri.csv").exists():
         pytest.skip("data/raw/asiakasrekisteri.csv is not generated yet")
     out = tmp_path / "out"
-    salt_existed = (mapping.parent / importer.SALT_FILE_NAME).exists()
+    salt_existed = (mapping.parent / pseudonymise_mod.SALT_FILE_NAME).exists()
     with pytest.raises(ImportProblems) as e:
         import_export(mapping, out, salt=SALT)
     assert len(e.value.problems) >= 3
     assert all(p.fix for p in e.value.problems)
     assert any(p.row and p.column for p in e.value.problems)
     assert any("duplicate key" in p.message for p in e.value.problems)
-    assert not out.exists() and (mapping.parent / importer.SALT_FILE_NAME).exists() == salt_existed
+    assert not out.exists() and (mapping.parent / pseudonymise_mod.SALT_FILE_NAME).exists() == salt_existed

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 import nbfixtures as fx
+import pytest
 from repo import course_at
+
 from crmkit.engine import nbg
 from crmkit.engine.jupyter_env import jupyter_state_env
 

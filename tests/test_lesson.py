@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import warnings
 
+import nbfixtures as fx
 import pandas as pd
 import pytest
+from repo import course_at
 
 import crmkit
-import nbfixtures as fx
-from repo import course_at
-from crmkit.engine import cells
 from crmkit.course import authoring as a
-from crmkit.course import gates
+from crmkit.engine import cells, nbg
 from crmkit.runtime import lesson
-from crmkit.engine import nbg
 
 CHAINED = '''def paivita(df):
     """Yrittää muuttaa ensimmäisen rivin arvoa ketjutetulla sijoituksella."""

@@ -13,10 +13,9 @@ import shutil
 
 import papermill
 import pytest
-
-from crmkit.engine import nbg
-from crmkit.course.world.generate import write_world
 from repo import ROOT, course_at
+
+from crmkit.course.world.generate import write_world
 
 SLUGS = course_at(ROOT).assignments()
 

@@ -22,11 +22,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
-from crmkit.engine import cells
-from crmkit.course import gates
-from crmkit.engine import nbg
 from repo import ROOT, course_at
+
+from crmkit.engine import cells, nbg
 
 SLUG = "tentti"
 SOURCE = ROOT / "solutions" / SLUG / f"{SLUG}.ipynb"

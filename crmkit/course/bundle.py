@@ -33,8 +33,10 @@ from pathlib import Path
 
 import crmkit
 from crmkit.engine import cells
+from crmkit.engine.autograde.kernelpool import notebook_imports
 from crmkit.engine.cells import DELIMITERS
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.grades import output
 from crmkit.runtime.errors import KitError
 
 NAME = "cus4lh102-opiskelija"
@@ -91,7 +93,6 @@ def package_files() -> list[tuple[str, Path]]:
 def foreign_imports(course: CourseDir) -> list[str]:
     """Released notebooks' imports of the kit from outside the student runtime (empty = fine):
     the kit ships only :mod:`crmkit.runtime`, so such a notebook would fail on a student's machine."""
-    from crmkit.engine.autograde.kernelpool import notebook_imports
 
     found = []
     for slug in course.assignments():
@@ -254,7 +255,6 @@ def problems(archive: bytes | str | os.PathLike, course: CourseDir) -> list[str]
 def make(course: CourseDir, out_dir: str | os.PathLike | None = None) -> tuple[Path, Plan, str]:
     """Plan, build, check and write the kit; raise :class:`BundleError` (nothing written) on a leak
     or on a released notebook that imports the kit from outside the student runtime."""
-    from crmkit.engine.grades import output
 
     p = plan(course)
     data = build(p)

@@ -34,11 +34,13 @@ from datetime import datetime
 from pathlib import Path
 
 from crmkit.course import demo_class, gates
+from crmkit.course.world.generate import write_world
 from crmkit.engine import cells, feedback, nbg, status
 from crmkit.engine.autograde.batch import autograde_many, worker_pool
+from crmkit.engine.autograde.kernelclient import ipc_kernel_manager
 from crmkit.engine.autograde.sandbox import Limits, sandbox_available
 from crmkit.engine.coursedir import CourseDir
-from crmkit.engine.grades import final, report
+from crmkit.engine.grades import final, moodle, report
 from crmkit.engine.grades import profile as prof
 from crmkit.runtime.errors import KitError
 
@@ -88,7 +90,6 @@ def _progress(iterable=None, **kw):
 
 def step_data(demo: Demo) -> None:
     """Generate the data world into data/ if it is not there."""
-    from crmkit.course.world.generate import write_world
 
     data = demo.course.data_dir
     if (data / "customers.csv").exists():
@@ -118,7 +119,6 @@ def run_release(root: str, slug: str) -> dict:
     import nbformat
     from nbclient import NotebookClient
 
-    from crmkit.engine.autograde.kernelclient import ipc_kernel_manager
 
     course = CourseDir.load(root)
     release = course.release_notebook(slug)
@@ -268,8 +268,9 @@ def step_results(demo: Demo) -> None:
     course = demo.course
 
     def grades() -> str:
-        res = final.write(course, moodle=course.workspace / "moodle.csv", allow_pending=True)
-        return f"{demo.rel(res.path)}, {demo.rel(res.moodle_path)}"
+        res = final.write(course, allow_pending=True)
+        moodle.write(course.workspace / "moodle.csv", res.policy, res.grades)
+        return f"{demo.rel(res.path)}, {demo.rel(course.workspace / 'moodle.csv')}"
 
     def profiles() -> str:
         prof.write_profiles(course)

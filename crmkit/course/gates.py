@@ -33,17 +33,28 @@ import ast
 import copy
 import re
 import shutil
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 from crmkit.course import authoring
 from crmkit.engine import cells, nbg
-from crmkit.engine.cells import (DELIMITERS, errors, failure_text, grade_meta, is_answer, is_graded, is_test, label,
-                                 read, regions, replace_solution, secret_lines, strip_hidden)
+from crmkit.engine.cells import (
+    DELIMITERS,
+    errors,
+    failure_text,
+    grade_meta,
+    is_answer,
+    is_graded,
+    is_test,
+    label,
+    read,
+    regions,
+    replace_solution,
+    secret_lines,
+    strip_hidden,
+)
 from crmkit.engine.coursedir import CourseDir
+from crmkit.runtime.schema import TABLE_BY_NAME
 
 #: lessons need at least 3 named wrong answers (DESIGN §4); these slugs need fewer
 MIN_WRONG = {"00_aloitus": 1, "projekti": 0, "tentti": 0, "naytto": 0}
@@ -169,7 +180,6 @@ def data_reference_problems(nb, name: str = "notebook") -> list[str]:
     Markdown names columns as backticked ``table.column`` and tables as backticked names; code
     reads tables with ``read_table("name")`` or ``load_world(tables=[...])``.
     """
-    from crmkit.runtime.schema import TABLE_BY_NAME
 
     all_columns = {c.name for t in TABLE_BY_NAME.values() for c in t.columns}
     problems = []

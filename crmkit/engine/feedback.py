@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 from nbconvert import HTMLExporter
 from nbgrader.preprocessors import NbGraderPreprocessor

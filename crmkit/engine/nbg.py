@@ -20,6 +20,7 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.jupyter_env import isolate_jupyter_state
 from crmkit.runtime.errors import KitError
 
 
@@ -39,7 +40,6 @@ def run(course: CourseDir, args: list[str], check: bool = True, env: dict | None
     nbgrader's own exit status is not enough: ``autograde`` exits 0 even when a notebook could not
     be graded, so its log is checked for ``[ERROR]`` lines as well.
     """
-    from crmkit.engine.jupyter_env import isolate_jupyter_state
 
     isolate_jupyter_state(course.root / ".jupyter")  # unless the caller pointed it elsewhere
     proc = subprocess.run(
@@ -70,7 +70,6 @@ def generate_many(course: CourseDir, slugs: list[str], progress=None) -> list[Pa
     Raises :class:`NbgraderError` naming the assignment whose generation failed."""
     from nbgrader.apps import NbGraderAPI
 
-    from crmkit.engine.jupyter_env import isolate_jupyter_state
 
     isolate_jupyter_state(course.root / ".jupyter")
     cfg = course.nbgrader_config()

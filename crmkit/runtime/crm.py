@@ -41,7 +41,6 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import html
-import os
 import shutil
 import sqlite3
 import tempfile

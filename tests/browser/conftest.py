@@ -42,9 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from repo import ROOT
 
 from crmkit.engine.jupyter_env import jupyter_state_env
-from repo import ROOT
 
 CHROMIUM = os.environ.get("CRMKIT_CHROMIUM", "/usr/bin/chromium")
 #: Chromium flags for a headless run as root on a machine with a closed network (no sandbox as

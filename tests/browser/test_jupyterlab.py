@@ -7,17 +7,15 @@ browser (Debian's Chromium through Playwright). Screenshots: screenshots/browser
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
+import labpage as lab
 import nbformat
 import pytest
-
-import labpage as lab
-from crmkit.engine import cells
-from crmkit.course import gates
 from repo import ROOT
+
+from crmkit.engine import cells
 
 pytestmark = pytest.mark.browser
 

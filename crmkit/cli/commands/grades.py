@@ -32,9 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compute and write the grades (and the Moodle CSV); print a summary."""
-    from crmkit.engine.grades import final, gradebook
+    from crmkit.engine.grades import final, gradebook, moodle
 
-    res = final.write(find_course(args), policy_path=args.policy, out=args.out, moodle=args.moodle,
+    res = final.write(find_course(args), policy_path=args.policy, out=args.out,
                       attendance_path=args.attendance, allow_pending=args.allow_pending)
     pol, data = res.policy, res.data
     for p in data.problems + (res.attendance.file_problems if res.attendance else []):
@@ -56,12 +56,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"no grade for {g.student}: {'; '.join(g.notes)}")
     if pol.uncounted():
         print(f"not counted by the policy: {', '.join(pol.uncounted())}")
-    if res.moodle_path:
-        print(res.moodle_message)
+    if args.moodle:
+        message, unmapped = moodle.write(args.moodle, pol, res.grades)
+        print(message)
         if res.provisional:
             print("Moodle: provisional grades are left empty.")
-        if res.unmapped:
-            print(f"Moodle: NOT written for {len(res.unmapped)} student(s) missing from {pol.moodle.id_map}: "
-                  + ", ".join(res.unmapped), file=sys.stderr)
+        if unmapped:
+            print(f"Moodle: NOT written for {len(unmapped)} student(s) missing from {pol.moodle.id_map}: "
+                  + ", ".join(unmapped), file=sys.stderr)
             return 1
     return 0

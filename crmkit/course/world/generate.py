@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crmkit.course.world import journeys, people, pipeline, sales, vocab
+from crmkit.course.world import crmdb, journeys, messy, people, pipeline, sales, vocab
+from crmkit.course.world.sim import N_DAYS, ids, pick, sample_days, to_date
 from crmkit.runtime.data import write_table
-from crmkit.course.world.sim import N_DAYS, ids, pick, repeat_index, sample_days, to_date
 from crmkit.runtime.schema import TABLES
 
 DEFAULT_SEED = 2026
@@ -318,7 +318,6 @@ def write_world(out_dir: str | os.PathLike, seed: int = DEFAULT_SEED, scale: flo
 
     Files are written to a temporary folder first and moved into place only when all succeeded.
     """
-    from crmkit.course.world import crmdb, messy
 
     world = generate_world(seed, scale)
     out = Path(out_dir)

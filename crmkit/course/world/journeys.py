@@ -11,8 +11,17 @@ import numpy as np
 import pandas as pd
 
 from crmkit.course.world import vocab
-from crmkit.course.world.sim import (N_DAYS, T0, ids, month_weights, pick, random_seconds, sample_days, to_date,
-                             to_datetime)
+from crmkit.course.world.sim import (
+    N_DAYS,
+    T0,
+    ids,
+    month_weights,
+    pick,
+    random_seconds,
+    sample_days,
+    to_date,
+    to_datetime,
+)
 
 WEB_START = (pd.Timestamp("2025-01-01") - T0).days  # web analytics was switched on 2025-01-01
 CDP_START = (pd.Timestamp("2024-01-01") - T0).days  # journeys are tracked from 2024-01-01

@@ -13,8 +13,18 @@ import numpy as np
 import pandas as pd
 
 from crmkit.course.world import vocab
-from crmkit.course.world.sim import (N_DAYS, expected_events, ids, month_weights, pick, repeat_index, sample_days,
-                             to_date, window_weights, arange_within)
+from crmkit.course.world.sim import (
+    N_DAYS,
+    arange_within,
+    expected_events,
+    ids,
+    month_weights,
+    pick,
+    repeat_index,
+    sample_days,
+    to_date,
+    window_weights,
+)
 
 VAT_CHANGE_DAY = (pd.Timestamp("2024-09-01") - pd.Timestamp("2023-01-01")).days
 

@@ -88,7 +88,6 @@ def ipc_kernel_manager(kernel_name: str = "python3"):
     """An AsyncKernelManager for a local kernel that talks over ipc sockets in a temporary folder
     (no TCP ports; ipykernel 7 warns on stderr about unencrypted TCP), for nbclient's ``km=``."""
     from jupyter_client.manager import AsyncKernelManager
-
     from jupyter_core.utils import run_sync
 
     sockets = tempfile.mkdtemp(prefix="crmkit-k-")  # short: Unix socket paths are limited to ~107 bytes

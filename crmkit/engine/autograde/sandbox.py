@@ -49,6 +49,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import crmkit
 
 #: folders always hidden (replaced by an empty tmpfs) inside the sandbox
 HIDDEN_SYSTEM = ("/tmp", "/var/tmp", "/root", "/home", "/srv", "/run", "/mnt", "/media")
@@ -126,7 +127,6 @@ def python_paths() -> list[str]:
     for p in sys.path:
         if p and os.path.isdir(p):
             paths.add(os.path.abspath(p))
-    import crmkit
 
     paths.add(str(Path(crmkit.__file__).resolve().parent))
     return sorted(paths)

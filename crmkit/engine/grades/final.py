@@ -34,7 +34,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.grades import attendance as att
 from crmkit.engine.grades import gradebook as gbk
+from crmkit.engine.grades import output
+from crmkit.engine.grades import policy as pol_mod
 from crmkit.engine.grades.attendance import Attendance
 from crmkit.engine.grades.policy import Policy
 from crmkit.runtime.errors import KitError
@@ -249,9 +252,6 @@ class FinalGrades:
     grades: list[StudentGrade]
     path: Path
     message: str  # what output.write said about the grades CSV
-    moodle_path: Path | None = None
-    moodle_message: str = ""
-    unmapped: list[str] = field(default_factory=list)  # students who could not go to the Moodle file
 
     @property
     def provisional(self) -> list[str]:
@@ -261,8 +261,6 @@ class FinalGrades:
 
 def load_inputs(course: CourseDir, policy_path=None, attendance_path=None, assignments=None):
     """(policy, gradebook data, attendance) for final grades; a KitError on bad input."""
-    from crmkit.engine.grades import attendance as att
-    from crmkit.engine.grades import policy as pol_mod
 
     pol = pol_mod.load(course, policy_path)
     attendance = None
@@ -274,20 +272,13 @@ def load_inputs(course: CourseDir, policy_path=None, attendance_path=None, assig
     return pol, data, attendance
 
 
-def write(course: CourseDir, *, policy_path=None, out=None, moodle=None, attendance_path=None,
+def write(course: CourseDir, *, policy_path=None, out=None, attendance_path=None,
           allow_pending: bool = False) -> FinalGrades:
-    """Compute the final grades and write ``grading/final_grades.csv`` (and Moodle's CSV when
-    ``moodle`` names a file); raises :class:`PendingError` while work waits, unless ``allow_pending``."""
-    from crmkit.engine.grades import moodle as moodle_mod
-    from crmkit.engine.grades import output
+    """Compute the final grades and write ``grading/final_grades.csv``; raises :class:`PendingError`
+    while work waits, unless ``allow_pending``."""
 
     pol, data, attendance = load_inputs(course, policy_path, attendance_path)
     grades = compute(pol, data, attendance, allow_pending=allow_pending)
     path = Path(out) if out else course.workspace / "final_grades.csv"
     header, rows = table(pol, data, grades)
-    result = FinalGrades(pol, data, attendance, grades, path, output.write(path, output.csv_text(header, rows)))
-    if moodle:
-        mh, mrows, result.unmapped = moodle_mod.table(pol, grades)
-        result.moodle_path = Path(moodle)
-        result.moodle_message = output.write(result.moodle_path, output.csv_text(mh, mrows))
-    return result
+    return FinalGrades(pol, data, attendance, grades, path, output.write(path, output.csv_text(header, rows)))

@@ -31,7 +31,6 @@ below 0 – the same number ``nbgrader export`` writes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from crmkit.engine.grades import output
 from crmkit.engine.grades.final import StudentGrade, round_percent
 from crmkit.engine.grades.policy import Policy
 from crmkit.runtime.errors import KitError
@@ -71,3 +72,10 @@ def table(policy: Policy, grades: list[StudentGrade]) -> tuple[list[str], list[l
         row.append(grade)
         rows.append(row)
     return header, rows, unmapped
+
+
+def write(path, policy: Policy, grades: list[StudentGrade]) -> tuple[str, list[str]]:
+    """Write Moodle's grade-import CSV; returns (what output.write said, the students left out)."""
+
+    header, rows, unmapped = table(policy, grades)
+    return output.write(Path(path), output.csv_text(header, rows)), unmapped

@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.grades import gradebook
 from crmkit.runtime.errors import KitError
 
 DEFAULT_POLICY = Path("grading") / "policy.toml"
@@ -180,7 +181,6 @@ def available_assignments(source: str, course: CourseDir) -> list[str]:
     """The assignments that exist: folders ``solutions/<slug>/<slug>.ipynb`` or the gradebook's."""
     if source == "solutions":
         return course.assignments()
-    from crmkit.engine.grades import gradebook
 
     return gradebook.assignment_names(course)
 

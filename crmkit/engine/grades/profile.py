@@ -33,6 +33,9 @@ import nbformat
 from crmkit.engine.cells import LEVELS
 from crmkit.engine.coursedir import CourseDir
 from crmkit.engine.grades import gradebook as gbk
+from crmkit.engine.grades import html, output
+from crmkit.engine.grades import policy as pol_mod
+from crmkit.engine.grades.final import round_percent
 
 NONE = "none"
 
@@ -227,7 +230,6 @@ def class_matrix(profiles: list[Profile]) -> dict[str, dict[str, tuple[int, int]
 def _pct(share: Share | None) -> str:
     if share is None or not share.possible:
         return ""
-    from crmkit.engine.grades.final import round_percent
 
     return f"{round_percent(share.percent, 2):f}"
 
@@ -289,7 +291,6 @@ def profile_figure(prof: Profile):
 
 
 def render_html(prof: Profile, course: str = "") -> str:
-    from crmkit.engine.grades import html
 
     rows = []
     for r in prof.outcomes:
@@ -339,8 +340,6 @@ def write_profiles(course: CourseDir, students: list[str] | None = None, *, poli
     """Profiles (HTML + CSV) of ``students``, or of everyone the policy does not ignore, into
     ``grading/reports/profiles/``. Named students are profiled even if the policy's
     ``ignore_students`` would leave them out; an unknown one is an error."""
-    from crmkit.engine.grades import output
-    from crmkit.engine.grades import policy as pol_mod
 
     pol = pol_mod.load(course, policy_path, check_assignments=False)
     assignments = pol.profile_assignments()

@@ -17,8 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from crmkit.engine.grades import final, gradebook as gbk, html, policy as pol_mod, profile as prof
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.grades import attendance as att
+from crmkit.engine.grades import final, html, output
+from crmkit.engine.grades import gradebook as gbk
+from crmkit.engine.grades import policy as pol_mod
+from crmkit.engine.grades import profile as prof
 from crmkit.engine.grades.final import round_percent
 
 
@@ -33,7 +37,6 @@ class ReportData:
 
 def collect(course: CourseDir, policy_path=None, attendance_path=None) -> ReportData:
     """Everything the class report shows: grades (if the policy can grade yet), profiles, warnings."""
-    from crmkit.engine.grades import attendance as att
 
     warnings = []
     try:
@@ -244,7 +247,6 @@ ROUNDING_NOTE = ("Percentages are computed exactly and rounded half up to two de
 def write(course: CourseDir, *, policy_path=None, attendance_path=None, out=None) -> tuple[str, list[str]]:
     """Collect and write the class report (default ``grading/reports/class.html``);
     returns (what output.write said, the warnings)."""
-    from crmkit.engine.grades import output
 
     rd = collect(course, policy_path, attendance_path)
     path = Path(out) if out else course.workspace / "reports" / "class.html"
