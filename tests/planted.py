@@ -1,4 +1,4 @@
-"""Measures of the data world's planted structure (used by tests/test_data_world.py).
+"""Measures of the data world's planted structure (used by tests/course/test_data_world.py).
 
 Kept with the tests, not in crmkit, so that the students' installed package does not carry the
 answers to the lessons' exercises. Each function takes the dict of tables (and, where needed,

@@ -1,7 +1,7 @@
 """The course notebooks' quality gates (DESIGN.md §7), as functions that return lists of problems.
 
 Each check returns a list of human-readable problems (empty = the gate passes), so the same
-functions serve ``tests/test_gates.py`` and a future ``crmkit check`` command.
+functions serve ``tests/course/test_gates.py`` and a future ``crmkit check`` command.
 
 Gates on files (fast, no kernel):
 
@@ -11,6 +11,9 @@ Gates on files (fast, no kernel):
 6. :func:`metadata_problems` – grade ids, outcomes and levels, points add up to the stated total,
    test cells end in a statement
 9. :func:`data_reference_problems` – every table and ``table.column`` named exists in the schema
+11. :func:`readability_problems` – no scientific notation or raw object repr in what a student sees
+12. :func:`answer_in_visible_test_problems` – no visible test repeats its solution's filter
+13. :func:`pilot_problems` – the student pilots' own solutions (``tests/pilots/``) keep every point
 
 Gates that run notebooks (real nbgrader in a temporary copy of the course, see :func:`grade_copy`):
 
@@ -33,7 +36,8 @@ import ast
 import copy
 import re
 import shutil
-from dataclasses import dataclass
+import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from crmkit.course import authoring
@@ -327,6 +331,7 @@ class GradedCopy:
     committed: Path | None  # the release committed in notebooks/ (None if missing)
     solution: nbg.Score
     blank: nbg.Score
+    others: dict[str, nbg.Score] = field(default_factory=dict)  # extra submissions (pilots), by student
 
     @property
     def solution_run(self) -> Path:
@@ -339,10 +344,12 @@ class GradedCopy:
         return self.course.autograded_notebook(self.slug, BLANK_STUDENT)
 
 
-def grade_copy(course: CourseDir, slug: str, workdir: str | Path) -> GradedCopy:
+def grade_copy(course: CourseDir, slug: str, workdir: str | Path,
+               others: dict[str, Path] | None = None) -> GradedCopy:
     """Copy the course's config and ``solutions/<slug>/`` to ``workdir`` (its data folder linked),
-    generate the release, submit the solution and the committed release (as two students),
-    autograde them in one nbgrader run and read both scores. The real ``grading/`` is never touched.
+    generate the release, submit the solution, the committed release and ``others`` (student ->
+    notebook, e.g. the pilots' own solutions), autograde them in one nbgrader run and read the
+    scores. The real ``grading/`` is never touched.
     """
     root = Path(workdir) / slug / "course"
     if root.exists():
@@ -358,9 +365,12 @@ def grade_copy(course: CourseDir, slug: str, workdir: str | Path) -> GradedCopy:
     committed = committed if committed.exists() else None
     nbg.submit(copy_, slug, SOLUTION_STUDENT, src)
     nbg.submit(copy_, slug, BLANK_STUDENT, committed or generated)
+    for student, notebook in (others or {}).items():
+        nbg.submit(copy_, slug, student, notebook)
     nbg.autograde(copy_, slug)
     return GradedCopy(slug, copy_, generated, committed,
-                      nbg.scores(copy_, slug, SOLUTION_STUDENT), nbg.scores(copy_, slug, BLANK_STUDENT))
+                      nbg.scores(copy_, slug, SOLUTION_STUDENT), nbg.scores(copy_, slug, BLANK_STUDENT),
+                      {s: nbg.scores(copy_, slug, s) for s in others or {}})
 
 
 def solution_grade_problems(graded: GradedCopy) -> list[str]:
@@ -381,6 +391,15 @@ def solution_grade_problems(graded: GradedCopy) -> list[str]:
     if s.code_score != s.max_code_score:
         problems.append(f"{graded.slug} solution: autograded {s.code_score} of {s.max_code_score} points")
     return problems
+
+
+def pilot_problems(graded: GradedCopy, student: str) -> list[str]:
+    """Gate 13: a pilot's own solution (an independent, correct answer written another way) keeps
+    every autograded point; test cells added since the pilot are not counted."""
+    score = graded.others[student]
+    return [f"{graded.slug} {student}: test cell {c.name} gives {c.score} of {c.max_score} points to the pilot's "
+            "own solution (a hidden test rejects a correct answer written another way?)"
+            for c in score.autograded if c.score is not None and c.score != c.max_score]
 
 
 def release_grade_problems(graded: GradedCopy) -> list[str]:
@@ -404,6 +423,90 @@ def blank_run_problems(run_nb, name: str = "notebook") -> list[str]:
                 continue
             problems.append(f"{name} blank release: {label(run_nb, i)} raises {err.get('ename')}: "
                             f"{err.get('evalue')} (only answer stubs and test cells may fail in a blank notebook)")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# gate 11: numbers a student can read
+
+_SCIENTIFIC = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?e[+-]\d{2,3}\b")
+_RAW_REPR = re.compile(r"<[A-Za-z_][\w.]*(?: object)? at 0x[0-9a-fA-F]+>|\bnp\.(?:float|int)\d+\(|"
+                       r"\bnumpy\.(?:float|int)\d+\(|\bTimestamp\('|\bNaT\b(?!Type)")
+
+
+def _shown_text(cell) -> list[str]:
+    """What a student reads in a code cell's outputs: streams and plain-text results."""
+    out = []
+    for o in cell.get("outputs", []):
+        if o.get("output_type") == "stream" and o.get("name") == "stdout":
+            out.append(o.get("text", ""))
+        elif o.get("output_type") in ("execute_result", "display_data"):
+            data = o.get("data", {})
+            if "text/html" not in data:  # a table is shown as HTML (pandas' float format applies there)
+                out.append(str(data.get("text/plain", "")))
+    return out
+
+
+def readability_problems(run_nb, name: str = "notebook") -> list[str]:
+    """Gate 11: no output of the executed solution shows scientific notation (``3.131e+06``) or a
+    raw object repr (``<… at 0x…>``, ``np.float64(…)``, ``Timestamp('…')``)."""
+    problems = []
+    for i, cell in enumerate(run_nb.cells):
+        if cell.cell_type != "code" or is_test(cell):
+            continue
+        for text in _shown_text(cell):
+            for pattern, what in ((_SCIENTIFIC, "scientific notation"), (_RAW_REPR, "a raw object repr")):
+                m = pattern.search(text)
+                if m:
+                    problems.append(f"{name}: {label(run_nb, i)} shows {what}: {m.group(0)!r} in "
+                                    f"{text[max(0, m.start() - 40):m.end() + 20]!r}")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# gate 12: visible tests do not hand out the answer
+
+#: filters every lesson states in its narrative (the course's rules), allowed in a visible test
+COURSE_RULES = ("peruttu",)
+
+
+def _filters(source: str) -> set[str]:
+    """The filter expressions of some code: comparisons of a column (``df["col"] == "x"``,
+    ``df.col >= 3``) and ``.isin(…)``/``.between(…)`` calls, normalised by ``ast.unparse``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            column = any(isinstance(s, (ast.Subscript, ast.Attribute)) for s in sides)
+            value = any(isinstance(s, (ast.Constant, ast.List, ast.Tuple, ast.Set)) and not
+                        (isinstance(s, ast.Constant) and s.value is None) for s in sides)
+            if column and value:
+                found.add(ast.unparse(node))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                node.func.attr in ("isin", "between", "query"):
+            found.add(ast.unparse(node))
+    return {f for f in found if not any(rule in f for rule in COURSE_RULES)}
+
+
+def answer_in_visible_test_problems(nb, name: str = "notebook") -> list[str]:
+    """Gate 12: a visible test (what a student reads under the answer) repeats no filter of the
+    solution it checks; such checks go to the hidden part, the visible part checks properties."""
+    problems = []
+    answers = [i for i, c in enumerate(nb.cells) if is_answer(c)]
+    for k, i in enumerate(answers):
+        solution = "\n".join(line for region in regions(nb.cells[i].source, "BEGIN SOLUTION", "END SOLUTION")
+                             for line in region)
+        wanted = _filters(textwrap.dedent(solution))
+        end = answers[k + 1] if k + 1 < len(answers) else len(nb.cells)
+        for j in range(i + 1, end):
+            if is_test(nb.cells[j]):
+                shown = wanted & _filters(strip_hidden(nb.cells[j].source))
+                for f in sorted(shown):
+                    problems.append(f"{name}: {label(nb, j)} shows the solution's filter {f!r} in its visible part")
     return problems
 
 

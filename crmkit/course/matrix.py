@@ -4,7 +4,7 @@ Every graded cell of every ``solutions/<slug>/<slug>.ipynb`` names the learning 
 evidences and the level (``metadata.crmkit = {"outcomes": [...], "level": "3-4"}``). This module
 reads those tags and writes the matrix outcome × notebook × graded cells between two markers in
 the outcomes document, so the matrix can never drift from the notebooks: ``crmkit course``
-rewrites it, ``crmkit course --check`` (and ``tests/test_course.py``) fails when it is stale or
+rewrites it, ``crmkit course --check`` (and ``tests/course/test_course.py``) fails when it is stale or
 when an outcome has no graded evidence anywhere. New notebooks (``tentti``, ``naytto``) are picked
 up by their folder alone.
 """

@@ -101,7 +101,7 @@ class FeedbackHTMLExporter(HTMLExporter):
     feedback page (pure-Python parsing of ~10,000 tags). The pass only adds accessibility
     attributes; they are added here by pattern on the template's own markup (code and outputs
     in the page are escaped, so only real tags match): ``alt`` on images that have none and
-    ``tabindex="0"`` on input and output areas. ``tests/test_autograde.py`` compares the result
+    ``tabindex="0"`` on input and output areas. ``tests/engine/test_autograde.py`` compares the result
     with nbconvert's: the same text, images with alt text and focusable areas.
 
     The first lines repeat what ``HTMLExporter.from_notebook_node`` does before rendering

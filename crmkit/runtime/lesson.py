@@ -51,14 +51,44 @@ def route_warnings_to_stdout() -> None:
     warnings.showwarning = _showwarning_to_stdout
 
 
+def decimals_for(x: float) -> int:
+    """How many decimals a number needs to be read and compared: none for thousands, more for shares."""
+    size = abs(x)
+    if size >= 10_000:
+        return 0
+    if size >= 100:
+        return 1
+    if size >= 1:
+        return 2
+    if size >= 0.001 or size == 0:
+        return 4  # shares: 0,5002 is not 0,5
+    return 6
+
+
+def fi_number(x, decimals: int | None = None) -> str:
+    """A number in Finnish format: ``3 093 956``, ``499,5``, ``0,134`` (never scientific notation).
+
+    ``decimals`` defaults to :func:`decimals_for`; missing values show as an empty string.
+    """
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, float) and math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    d = decimals_for(float(x)) if decimals is None else decimals
+    return f"{x:,.{d}f}".replace(",", " ").replace(".", ",")
+
+
 def set_display() -> None:
-    """Seaborn theme, figure size and pandas display options used by every lesson."""
+    """Seaborn theme, figure size and pandas display options used by every lesson: floats in
+    tables are shown in Finnish format (:func:`fi_number`), never in scientific notation."""
     import pandas as pd
 
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_colwidth", 60)
-    pd.set_option("display.precision", 3)
+    pd.set_option("display.float_format", fi_number)
     try:
         import seaborn as sns
 

@@ -25,7 +25,7 @@ Students stay apart, as with one sandbox per kernel:
 What differs from a fresh kernel: the preimported modules are already in ``sys.modules`` (a
 student's own ``pandas.py`` beside the notebook would not shadow the real one) and the
 interpreter's hash seed is the zygote's. Scores are the same: ``bench/bench_autograde.py`` and
-``tests/test_autograde.py`` compare every cell with serial ``nbgrader autograde``.
+``tests/engine/test_autograde.py`` compare every cell with serial ``nbgrader autograde``.
 
 Protocol: one JSON object per connection to the zygote's Unix socket (made by the worker outside
 the sandbox and inherited as a file descriptor; kernels close it), one JSON reply:

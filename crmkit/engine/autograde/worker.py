@@ -285,6 +285,9 @@ def _failure_reason(error: BaseException, run: Run, source_nb, limits: Limits, l
     text = " | ".join(log_lines)
     if run.killed:
         return f"aikaraja ylittyi: muistikirja ei valmistunut {limits.notebook_timeout} s:ssa (pysäytettiin {where})"
+    if "Timeout waiting for IOPub output" in text:
+        return (f"kernelin tulosteet eivät tulleet perille ajoissa {where} (IOPub-aikaraja; kone kuormittunut?): "
+                "arvioi uudelleen (--force)")
     if any(isinstance(e, CellTimeoutError) for e in chain) or "Timeout waiting for execute reply" in text:
         return (f"aikaraja ylittyi {where} ({limits.cell_timeout} s); koodi ei pysähtynyt keskeytykseen "
                 "(esim. silmukka, joka sieppaa KeyboardInterruptin)")

@@ -20,8 +20,8 @@ from crmkit.runtime.importer import pseudonymise as pseudonymise_mod
 from crmkit.runtime.importer import values as values_mod
 from crmkit.runtime.schema import TABLE_BY_NAME
 
-FIX = Path(__file__).parent / "fixtures" / "import"
-ROOT = Path(__file__).resolve().parent.parent
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "import"
+ROOT = Path(__file__).resolve().parents[2]
 SALT = "test-salt-0123456789abcdef"
 
 # personal identifiers in the fixtures that must never reach a pseudonymised output

@@ -22,6 +22,8 @@ from crmkit.engine import cells
 
 SLUGS = course_at(ROOT).assignments()
 RELEASES = sorted((ROOT / "notebooks").glob("*/*.ipynb"))
+#: the student pilots' own solutions (PILOT.md): tests/pilots/<slug>.ipynb, graded as student "pilot"
+PILOTS = {p.stem: p for p in sorted((ROOT / "tests" / "pilots").glob("*.ipynb"))}
 
 
 def _assert_none(problems):
@@ -63,6 +65,12 @@ def test_enough_wrong_answers(slug):
     _assert_none(gates.wrong_count_problems(cells.read(course_at(ROOT).source_notebook(slug)), slug))
 
 
+@pytest.mark.parametrize("slug", SLUGS)
+def test_visible_tests_do_not_hand_out_the_answer(slug):
+    """Gate 12."""
+    _assert_none(gates.answer_in_visible_test_problems(cells.read(course_at(ROOT).source_notebook(slug)), slug))
+
+
 # ------------------------------------------------------------------------------------------
 # the course's own notebooks: gates that run them (one nbgrader run and one wrong-answer kernel
 # per notebook, all notebooks in parallel, once per session)
@@ -80,7 +88,9 @@ class _Runs:
         if self.graded:
             return
         for slug in slugs:
-            self.graded[slug] = self.pool.submit(gates.grade_copy, course_at(ROOT), slug, self.workdir / "nbgrader")
+            others = {"pilot": PILOTS[slug]} if slug in PILOTS else None
+            self.graded[slug] = self.pool.submit(gates.grade_copy, course_at(ROOT), slug, self.workdir / "nbgrader",
+                                                 others)
         for slug in slugs:
             nb = cells.read(course_at(ROOT).source_notebook(slug))
             self.wrong[slug] = self.pool.submit(gates.wrong_answer_problems, nb,
@@ -136,6 +146,20 @@ def test_named_wrong_answers_fail_their_tests(slug, course_runs):
     _assert_none(course_runs.wrong[slug].result())
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", SLUGS)
+def test_solution_outputs_are_readable(slug, course_runs):
+    """Gate 11."""
+    _assert_none(gates.readability_problems(cells.read(course_runs.graded[slug].result().solution_run), slug))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", sorted(PILOTS))
+def test_pilots_own_solutions_keep_every_point(slug, course_runs):
+    """Gate 13."""
+    _assert_none(gates.pilot_problems(course_runs.graded[slug].result(), "pilot"))
+
+
 # ------------------------------------------------------------------------------------------
 # proof that every gate can fail: small fixture notebooks built with crmkit.course.authoring
 
@@ -169,6 +193,33 @@ def test_good_fixture_passes_every_gate(good):
     _assert_none(gates.wrong_answer_problems(nb, course))
     _assert_none(gates.data_reference_problems(nb))
     _assert_none(gates.wrong_count_problems(nb, "00_aloitus"))
+    _assert_none(gates.readability_problems(cells.read(graded.solution_run)))
+    _assert_none(gates.answer_in_visible_test_problems(nb))
+
+
+def test_gate11_catches_scientific_notation_and_raw_reprs():
+    run = a.notebook([a.code("x = 1")] * 3)
+    run.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="myynti 3.131e+06 €\n")]
+    run.cells[1].outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "(np.float64(0.25), 1)"})]
+    run.cells[2].outputs = [nbformat.v4.new_output("execute_result",
+                                                   data={"text/plain": "<threadpoolctl.threadpool_limits at 0x7f3>"})]
+    problems = gates.readability_problems(run, "x")
+    assert len(problems) == 3 and "3.131e+06" in problems[0] and "np.float64(" in problems[1], problems
+    run.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="myynti 3 131 000 €, 1e3 on luku\n")]
+    assert len(gates.readability_problems(run, "x")) == 2
+
+
+def test_gate12_catches_a_visible_test_that_repeats_the_filter():
+    nb = a.notebook([
+        a.answer("t1", "### BEGIN SOLUTION\nb2b = customers[customers['customer_type'] == 'B2B']\n"
+                 "live = orders[orders['status'] != 'peruttu']\n### END SOLUTION", ["A1"], "1-2"),
+        a.tests("t1_testit", "expected = customers[customers['customer_type'] == 'B2B']\n"
+                "assert len(b2b) == len(expected), 'rivit'\nassert (live['status'] != 'peruttu').all(), 'peruttu'\n"
+                "### BEGIN HIDDEN TESTS\nassert b2b.equals(customers[customers.customer_type.isin(['B2B'])])\n"
+                "### END HIDDEN TESTS", 1, ["A1"], "1-2")])
+    problems = gates.answer_in_visible_test_problems(nb, "x")
+    assert problems == ["x: cell 2 (t1_testit) shows the solution's filter \"customers['customer_type'] == 'B2B'\" "
+                        "in its visible part"], problems
 
 
 BAD_STUB_TEST = '''"""Tarkistaa mitä sattuu."""

@@ -81,3 +81,16 @@ def test_stale_environment_gets_a_finnish_message():
     with pytest.raises(lesson.VanhaYmparisto, match="make setup"):
         lesson.setup(min_version="999.0")
     lesson.check_version(crmkit.__version__)
+
+
+def test_numbers_in_tables_are_finnish_and_never_scientific():
+    """lesson.setup() shows floats in Finnish format with the decimals a decision needs."""
+    import pandas as pd
+
+    assert lesson.fi_number(3_094_000.4) == "3 094 000" and lesson.fi_number(509.385) == "509,4"
+    assert lesson.fi_number(0.5002) == "0,5002" and lesson.fi_number(0.0988) == "0,0988"
+    assert lesson.fi_number(7.042e-04) == "0,000704" and lesson.fi_number(float("nan")) == ""
+    with pd.option_context("display.float_format", None):
+        lesson.set_display()
+        text = repr(pd.DataFrame({"sales": [3.131e6, 8.552e6], "share": [7.042e-4, 0.25]}))
+        assert "e+06" not in text and "e-04" not in text and "3 131 000" in text and "0,000704" in text
