@@ -40,11 +40,13 @@ def _dtype_ok(s: pd.Series, col: Column) -> bool:
     raise ValueError(f"unknown column type {col.type!r}")
 
 
-def check_columns(df: pd.DataFrame, col: Column, where: str, latest: str | None = None) -> list[str]:
+def check_columns(df: pd.DataFrame, col: Column, where: str, latest: str | None = None,
+                  limits: str = "world") -> list[str]:
     """Check one column's dtype, missing values, allowed values and range.
 
-    Dates must lie between the schema's EARLIEST and `latest` (default: the data world's TODAY;
-    imported data passes the import date) unless the column declares its own bounds.
+    Dates must lie between the schema's EARLIEST (under the ``"world"`` limits; a company's data has
+    no lower bound) and `latest` (default: the data world's TODAY; imported data passes the import
+    date) unless the column declares its own bounds.
     """
     s = df[col.name]
     out = []
@@ -60,7 +62,7 @@ def check_columns(df: pd.DataFrame, col: Column, where: str, latest: str | None 
         if len(bad):
             out.append(f"{where}.{col.name}: {len(bad)} values outside {list(col.values)}: {_examples(bad)}")
     if col.type in ("date", "datetime"):
-        lo = pd.Timestamp(col.min or EARLIEST)
+        lo = pd.Timestamp(col.min or (EARLIEST if limits == "world" else "1900-01-01"))
         hi = pd.Timestamp(col.max or latest or TODAY) + pd.Timedelta(days=1)
         bad = present[(present < lo) | (present >= hi)]
         if len(bad):
@@ -76,8 +78,8 @@ def check_columns(df: pd.DataFrame, col: Column, where: str, latest: str | None 
     return out
 
 
-def check_table(df: pd.DataFrame, tbl: Table | str, latest: str | None = None) -> list[str]:
-    """Check one table against its declaration: columns, dtypes, values and a unique key."""
+def check_table(df: pd.DataFrame, tbl: Table | str, latest: str | None = None, limits: str = "world") -> list[str]:
+    """Check one table against its declaration (under ``limits``): columns, dtypes, values, a unique key."""
     tbl = TABLE_BY_NAME[tbl] if isinstance(tbl, str) else tbl
     missing = [c for c in tbl.column_names if c not in df.columns]
     extra = [c for c in df.columns if c not in tbl.column_names]
@@ -86,9 +88,9 @@ def check_table(df: pd.DataFrame, tbl: Table | str, latest: str | None = None) -
         out.append(f"{tbl.name}: missing columns {missing}")
     if extra:
         out.append(f"{tbl.name}: columns not in the schema {extra}")
-    for col in tbl.columns:
+    for col in tbl.columns_for(limits):
         if col.name in df.columns:
-            out += check_columns(df, col, tbl.name, latest)
+            out += check_columns(df, col, tbl.name, latest, limits)
     key = [k for k in tbl.key if k in df.columns]
     if key and len(key) == len(tbl.key):
         dup = df.duplicated(subset=key, keep=False)
@@ -118,17 +120,18 @@ def check_references(tables: dict[str, pd.DataFrame]) -> list[str]:
     return out
 
 
-def check_world(tables: dict[str, pd.DataFrame], latest: str | None = None) -> list[str]:
+def check_world(tables: dict[str, pd.DataFrame], latest: str | None = None, limits: str = "world") -> list[str]:
     """Run every check on a dict of tables; return all problems (empty list: the data fits).
 
-    `latest` is the last allowed date (default: the data world's TODAY, 2025-12-31).
+    `latest` is the last allowed date (default: the data world's TODAY, 2025-12-31); ``limits``
+    is ``"world"`` (the sample world's constraints) or ``"business"`` (a company's own data).
     """
     out = []
     for name, df in tables.items():
         if name not in TABLE_BY_NAME:
             out.append(f"{name}: not a table of the schema")
             continue
-        out += check_table(df, name, latest)
+        out += check_table(df, name, latest, limits)
     return out + check_references(tables)
 
 

@@ -1,14 +1,78 @@
-"""Read and write the data world's tables as CSV with the schema's types."""
+"""Read and write the data world's tables as CSV with the schema's types, and what the folder is.
+
+A data folder may hold ``crmkit-data.toml`` (:data:`INFO_FILE`): where its data came from (the
+generator or an import), its "today" (the last day the data covers), its currency and its limits
+(see :data:`crmkit.runtime.schema.LIMITS`). Notebooks read it through :func:`data_info` and
+:func:`data_today`, so a lesson run on a company's data labels money in the company's currency and
+counts ages from the company's last day, not the sample world's.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from crmkit.runtime.errors import KitError
 from crmkit.runtime.paths import data_dir
-from crmkit.runtime.schema import TABLE_BY_NAME, TABLES
+from crmkit.runtime.schema import TABLE_BY_NAME, TABLES, TODAY
+
+INFO_FILE = "crmkit-data.toml"
+GENERATED = "generated"
+
+
+class MissingTable(KitError, FileNotFoundError):
+    """A table a notebook needs is not in the data folder (a company's data may lack it)."""
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a data folder is: its source, its last day, its currency and its limits."""
+
+    source: str = GENERATED  # "generated" (crmkit data) or "import" (a company's own data)
+    today: str | None = None  # ISO date: the last day the data covers (None: the last order date)
+    currency: str = "€"
+    limits: str = "world"
+    description: str = ""
+
+
+def data_info(folder: str | os.PathLike | None = None) -> DataInfo:
+    """The folder's :class:`DataInfo` (defaults when it has no ``crmkit-data.toml``)."""
+    path = data_dir(folder) / INFO_FILE
+    if not path.exists():
+        return DataInfo()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise KitError(f"{path} cannot be read ({e}); fix or delete it") from None
+    known = {k: str(v) for k, v in raw.items() if k in DataInfo.__dataclass_fields__}
+    return DataInfo(**known)
+
+
+def write_info(folder: str | os.PathLike, info: DataInfo) -> Path:
+    """Write ``crmkit-data.toml`` into ``folder``."""
+    path = Path(folder) / INFO_FILE
+    lines = ["# What this data folder is (read by the notebooks through crmkit.runtime.data.data_info)."]
+    lines += [f'{k} = "{v}"' for k, v in asdict(info).items() if v is not None]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def data_today(folder: str | os.PathLike | None = None) -> pd.Timestamp:
+    """The data's "today": ``today`` in ``crmkit-data.toml``, else the last order date, else the
+    sample world's TODAY. Lessons take it as the default of their reference-date parameter."""
+    info = data_info(folder)
+    if info.today:
+        return pd.Timestamp(info.today)
+    path = table_path("orders", folder)
+    if path.exists():
+        dates = pd.read_csv(path, usecols=["order_date"])["order_date"]
+        if len(dates):
+            return pd.Timestamp(pd.to_datetime(dates, format="ISO8601").max()).normalize()
+    return pd.Timestamp(TODAY)
 
 _PANDAS_TYPE = {"id": "str", "str": "str", "cat": "str", "float": "float64", "bool": "bool"}
 
@@ -26,7 +90,11 @@ def read_table(name: str, folder: str | os.PathLike | None = None) -> pd.DataFra
     tbl = TABLE_BY_NAME[name]
     path = table_path(name, folder)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: table {name!r} is missing; run `crmkit data --out {path.parent}`")
+        raise MissingTable(
+            f"Taulua {name!r} ei ole aineistokansiossa {path.parent}: tämä kohta tarvitsee sen. Yrityksen omasta "
+            f"aineistosta se voi puuttua; käytä tähän kohtaan kurssin omaa aineistoa (DATA_DIR = None) tai tuo taulu "
+            f"(crmkit import). / Table {name!r} is not in {path.parent}: this part needs it. A company's data may "
+            "lack it: use the course's own data here, or import the table with `crmkit import`.")
     dtypes, dates = {}, []
     for col in tbl.columns:
         if col.type in ("date", "datetime"):

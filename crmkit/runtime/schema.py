@@ -10,7 +10,7 @@ Money is in euros excluding VAT unless the column says otherwise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 START = "2023-01-01"  # first day of the order history
 EARLIEST = "2010-01-01"  # no date in the data world is earlier (B2B customers signed up before START)
@@ -48,6 +48,15 @@ class Table:
     def column_names(self) -> list[str]:
         """The column names in order."""
         return [c.name for c in self.columns]
+
+    def columns_for(self, limits: str = "world") -> tuple[Column, ...]:
+        """The columns with the constraints of ``limits``: ``"world"`` (the sample data world's, as
+        declared) or ``"business"`` (a company's own data: :data:`BUSINESS_LIMITS` relaxed)."""
+        if limits == "world":
+            return self.columns
+        if limits != "business":
+            raise ValueError(f"limits {limits!r}: use one of {', '.join(LIMITS)}")
+        return tuple(replace(c, **BUSINESS_LIMITS.get(f"{self.name}.{c.name}", {})) for c in self.columns)
 
     def column(self, name: str) -> Column:
         """Return the column called `name`."""
@@ -313,6 +322,45 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLE_BY_NAME = {t.name: t for t in TABLES}
+
+#: the two sets of constraints: the sample world's own, and a company's business data
+LIMITS = ("world", "business")
+#: what the "business" limits relax: the sample world's caps and value lists that describe only
+#: the fictional roastery (its VAT rates, product categories, channels, at most 50 lines an order …).
+#: The values the lessons' logic relies on (customer type, statuses, pipeline stages, portfolios)
+#: stay; so do keys, references, non-negative amounts and bounded scales (NPS 0–10, CSAT 1–5).
+#: Dates have no lower bound in "business" (the sample world's is EARLIEST).
+BUSINESS_LIMITS: dict[str, dict] = {
+    "customers.employees": {"max": None},
+    "customers.birth_year": {"min": None, "max": None},
+    "customers.household_size": {"max": None},
+    "customers.city": {"nullable": True},
+    "customers.postcode": {"nullable": True},
+    "customers.region": {"nullable": True},
+    "customers.acquisition_channel": {"values": (), "nullable": True},
+    "products.category": {"values": ()},
+    "products.vat_rate": {"values": (), "min": 0, "max": 1},
+    "orders.channel": {"values": ()},
+    "orders.source_system": {"values": ()},
+    "orders.delivery_method": {"values": ()},
+    "order_lines.line_no": {"max": None},
+    "order_lines.quantity": {"max": None},
+    "order_lines.discount_pct": {"max": 100},
+    "order_lines.vat_rate": {"values": (), "min": 0, "max": 1},
+    "contracts.end_date": {"max": None},
+    "activities.activity_type": {"values": ()},
+    "activities.duration_min": {"max": None},
+    "service_costs.cost_type": {"values": ()},
+    "campaigns.channel": {"values": ()},
+    "opportunities.lead_source": {"values": ()},
+    "touchpoints.channel": {"values": ()},
+    "touchpoints.touchpoint": {"values": ()},
+    "surveys.channel": {"values": ()},
+    "surveys.touchpoint": {"values": ()},
+    "web_sessions.device": {"values": ()},
+    "web_sessions.traffic_source": {"values": ()},
+    "web_sessions.reviews_read": {"max": None},
+}
 
 
 def table(name: str) -> Table:

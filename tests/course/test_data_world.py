@@ -289,3 +289,29 @@ def test_imported_data_may_run_past_the_data_worlds_today(tables):
     assert any("orders.order_date" in p for p in check_world({"orders": orders}))
     assert check_world({"orders": orders}, latest="2026-12-31") == []
     assert latest_date() >= pd.Timestamp.today().strftime("%Y-%m-%d")
+
+
+def test_the_generator_never_replaces_other_data(tmp_path):
+    """`crmkit data --out` into a folder that holds a company's tables refuses and writes nothing."""
+    from crmkit.course.world.generate import ForeignData
+
+    company = tmp_path / "yritys"
+    company.mkdir()
+    (company / "customers.csv").write_text("customer_id\nX1\n", encoding="utf-8")
+    with pytest.raises(ForeignData, match="holds data the generator did not make"):
+        write_world(company)
+    assert sorted(p.name for p in company.iterdir()) == ["customers.csv"]
+    assert (company / "customers.csv").read_text(encoding="utf-8") == "customer_id\nX1\n"
+
+
+def test_business_limits_accept_what_real_sales_data_holds(tables):
+    """The sample world's caps (50 lines an order, its VAT rates and categories, no date before 2010)
+    are its own; a company's data is checked under the "business" limits."""
+    lines = tables["order_lines"].head(3).copy()
+    lines["line_no"], lines["quantity"], lines["vat_rate"] = [1100, 2, 3], [80995, 1, 1], [0.2, 0.2, 0.0]
+    assert any("line_no" in p for p in check_world({"order_lines": lines}))
+    assert check_world({"order_lines": lines}, limits="business") == []
+    orders = tables["orders"].head(2).copy()
+    orders.loc[orders.index[0], "order_date"] = pd.Timestamp("2009-12-01")
+    assert any("order_date" in p for p in check_world({"orders": orders}))
+    assert check_world({"orders": orders}, limits="business") == []

@@ -43,7 +43,7 @@ def test_valid_cp1252_export_imports_and_passes_the_schema_checks(tmp_path):
     out = tmp_path / "out"
     tables = import_export(FIX / "valid.toml", out, salt=SALT)
     assert set(tables) == {"customers", "staff"}
-    assert _files(out) == ["customers.csv", "staff.csv"]
+    assert _files(out) == ["crmkit-data.toml", "customers.csv", "staff.csv"]  # the folder says what it is
     assert check_world(load_world(out, ["customers", "staff"])) == []
     c = tables["customers"].set_index("customer_id")
     assert list(c["customer_type"]) == ["B2C", "B2C", "B2C", "B2B", "B2B", "B2B"]  # "kuluttaja" too
@@ -278,7 +278,7 @@ def test_no_pseudonymise_keeps_the_identifiers(tmp_path):
     c = tables["customers"].set_index("customer_id")
     assert c.loc["C0001", "name"] == "Äijälä Sirpa" and c.loc["C0001", "phone"] == "040 123 4567"
     assert "sirpa.aijala@esimerkki.fi" in (out / "customers.csv").read_text(encoding="utf-8")
-    assert _files(tmp_path) == ["out", "out/customers.csv", "out/staff.csv"]  # no salt file needed
+    assert _files(tmp_path) == ["out", "out/crmkit-data.toml", "out/customers.csv", "out/staff.csv"]  # no salt file needed
 
 
 def test_default_salt_file_is_created_next_to_the_mapping_and_reused(tmp_path):
@@ -332,7 +332,7 @@ def test_existing_output_folder_keeps_unrelated_files_and_tables_need_force(tmp_
         import_export(FIX / "bad_date.toml", out, salt=SALT)
     assert _files(out) == ["notes.txt"]
     import_export(FIX / "valid.toml", out, salt=SALT)
-    assert _files(out) == ["customers.csv", "notes.txt", "staff.csv"]
+    assert _files(out) == ["crmkit-data.toml", "customers.csv", "notes.txt", "staff.csv"]
     before = (out / "customers.csv").read_bytes()
     with pytest.raises(ImportProblems) as e:
         import_export(FIX / "valid.toml", out, salt="another-salt-9876543210")
@@ -340,8 +340,8 @@ def test_existing_output_folder_keeps_unrelated_files_and_tables_need_force(tmp_
     assert (out / "customers.csv").read_bytes() == before
     import_export(FIX / "valid.toml", out, salt="another-salt-9876543210", force=True)
     assert (out / "customers.csv").read_bytes() != before
-    assert _files(out) == ["customers.csv", "notes.txt", "staff.csv"]
-    assert _files(tmp_path) == ["out", "out/customers.csv", "out/notes.txt", "out/staff.csv"]  # no temp folder
+    assert _files(out) == ["crmkit-data.toml", "customers.csv", "notes.txt", "staff.csv"]
+    assert _files(tmp_path) == ["out", "out/crmkit-data.toml", "out/customers.csv", "out/notes.txt", "out/staff.csv"]  # no temp folder
 
 
 def test_problem_dataclass_fields():

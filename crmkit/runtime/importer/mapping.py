@@ -9,12 +9,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crmkit.runtime.importer.flat import FLAT_SECTION, FlatMapping, parse_section
 from crmkit.runtime.importer.problems import ImportProblems, Problem, ProblemList
-from crmkit.runtime.schema import TABLE_BY_NAME, Table
+from crmkit.runtime.schema import LIMITS, TABLE_BY_NAME, Column, Table
 
 DEFAULT_DATE_FORMATS = ("%d.%m.%Y",)
 DEFAULT_DATETIME_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")
-_TOP_KEYS = {"encoding", "separator", "decimal", "date_format", "datetime_format", "salt_file", "reference_folder"}
+_TOP_KEYS = {"encoding", "separator", "decimal", "date_format", "datetime_format", "salt_file", "reference_folder",
+             "limits", "currency"}
 _TABLE_KEYS = {"file", "columns", "values", "constants", "defaults", "encoding", "separator", "decimal",
                "date_format", "datetime_format"}
 
@@ -34,10 +36,17 @@ class TableMapping:
     decimal: str = ","
     date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
     datetime_formats: tuple[str, ...] = DEFAULT_DATETIME_FORMATS
+    limits: str = "world"  # "world": the sample world's constraints; "business": a company's own data
 
     @property
     def schema(self) -> Table:
+        """The kit table this mapping fills."""
         return TABLE_BY_NAME[self.table]
+
+    @property
+    def columns_checked(self) -> tuple[Column, ...]:
+        """The table's columns with the constraints of this mapping's ``limits``."""
+        return self.schema.columns_for(self.limits)
 
 
 @dataclass
@@ -48,6 +57,25 @@ class Mapping:
     tables: dict[str, TableMapping]
     salt_file: Path | None = None
     reference_folder: Path | None = None
+    limits: str = "world"
+    currency: str = "€"
+    flat: FlatMapping | None = None  # a flat transaction export ([transactions]) instead of tables
+
+
+def mapping_limits(top: dict, mfile: str, problems: ProblemList) -> tuple[str, str]:
+    """The mapping's ``limits`` and ``currency`` settings, checked."""
+    limits = top.get("limits", "world")
+    if limits not in LIMITS:
+        problems.add(Problem(mfile, f"limits = {limits!r} is not one of {list(LIMITS)}",
+                             'use limits = "business" for a company\'s own data (no sample-world caps on lines, '
+                             'quantities, VAT rates or categories), "world" for data shaped like the course\'s'))
+        limits = "world"
+    currency = top.get("currency", "€")
+    if not isinstance(currency, str) or not currency.strip() or len(currency) > 5:
+        problems.add(Problem(mfile, f"currency = {currency!r} is not a currency sign or code",
+                             'write e.g. currency = "€", "£" or "SEK"'))
+        currency = "€"
+    return limits, currency
 
 
 def suggest(word: str, options) -> str:
@@ -91,6 +119,9 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
         if k not in _TOP_KEYS:
             problems.add(Problem(mfile, f"unknown setting {k!r}{suggest(k, _TOP_KEYS)}",
                                  f"use one of {sorted(_TOP_KEYS)}, or start a table section such as [customers]"))
+    if FLAT_SECTION in raw:
+        return _flat_mapping(raw, top, path, problems)
+    limits, currency = mapping_limits(top, mfile, problems)
     tables: dict[str, TableMapping] = {}
     for name, spec in raw.items():
         if not isinstance(spec, dict):
@@ -99,7 +130,7 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
             problems.add(Problem(mfile, f"[{name}] is not a table of the kit{suggest(name, TABLE_BY_NAME)}",
                                  f"name the section after a kit table: {', '.join(TABLE_BY_NAME)}"))
             continue
-        tm = _table_mapping(name, spec, top, base, mfile, problems)
+        tm = _table_mapping(name, spec, top, base, mfile, problems, limits)
         if tm is not None:
             tables[name] = tm
     if not tables and not problems:
@@ -111,10 +142,30 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
     ref = top.get("reference_folder")
     return Mapping(path, tables,
                    salt_file=(base / salt) if isinstance(salt, str) else None,
-                   reference_folder=Path(os.path.normpath(base / ref)) if isinstance(ref, str) else None)
+                   reference_folder=Path(os.path.normpath(base / ref)) if isinstance(ref, str) else None,
+                   limits=limits, currency=currency.strip())
 
 
-def _table_mapping(name, spec, top, base, mfile, problems: ProblemList) -> TableMapping | None:
+def _flat_mapping(raw: dict, top: dict, path: Path, problems: ProblemList) -> Mapping:
+    """A mapping whose ``[transactions]`` section describes a flat export (its limits default to "business")."""
+    mfile = path.name
+    limits, currency = mapping_limits({"limits": "business", **top}, mfile, problems)
+    others = [k for k, v in raw.items() if isinstance(v, dict) and k != FLAT_SECTION]
+    for k in others:
+        problems.add(Problem(mfile, f"[{k}] cannot be combined with [{FLAT_SECTION}]",
+                             "import the flat export with one mapping and other tables with another"))
+    found: list[Problem] = []
+    flat = parse_section(raw[FLAT_SECTION], path.parent, mfile, found) if isinstance(raw[FLAT_SECTION], dict) else None
+    for p in found:
+        problems.add(p)
+    if problems:
+        raise ImportProblems(problems.result(), mfile)
+    salt = top.get("salt_file")
+    return Mapping(path, {}, salt_file=(path.parent / salt) if isinstance(salt, str) else None,
+                   limits=limits, currency=currency.strip(), flat=flat)
+
+
+def _table_mapping(name, spec, top, base, mfile, problems: ProblemList, limits: str = "world") -> TableMapping | None:
     tbl = TABLE_BY_NAME[name]
     sec = f"[{name}]"
     for k in spec:
@@ -165,7 +216,7 @@ def _table_mapping(name, spec, top, base, mfile, problems: ProblemList) -> Table
     for col in set(columns) & set(constants):
         problems.add(Problem(mfile, f"{name}.{col} is both mapped to a source column and given a constant",
                              f"remove it from [{name}.columns] or from [{name}.constants]", kit_column=f"{name}.{col}"))
-    for c in tbl.columns:
+    for c in tbl.columns_for(limits):
         if not c.nullable and c.name not in columns and c.name not in constants and c.name not in defaults:
             problems.add(Problem(
                 mfile, f"required column {name}.{c.name} ({c.en}) is not mapped",
@@ -202,4 +253,5 @@ def _table_mapping(name, spec, top, base, mfile, problems: ProblemList) -> Table
                               problems, mfile),
         datetime_formats=_formats(setting("datetime_format", None), DEFAULT_DATETIME_FORMATS, "datetime_format",
                                   f"{sec}: ", problems, mfile),
+        limits=limits,
     )

@@ -12,6 +12,8 @@ import pandas as pd
 
 from crmkit.runtime.checks import check_world
 from crmkit.runtime.data import read_table, write_table
+from crmkit.runtime.data import DataInfo, write_info
+from crmkit.runtime.importer.flat import import_flat
 from crmkit.runtime.importer.mapping import load_mapping
 from crmkit.runtime.importer.problems import ImportProblems, Problem, ProblemList
 from crmkit.runtime.importer.pseudonymise import PERSONAL, SALT_FILE_NAME, load_salt, pseudonymise_tables
@@ -37,6 +39,10 @@ class ImportResult:
     notes: list[str] = field(default_factory=list)
     salt_file: Path | None = None
     pseudonymised: bool = True
+
+
+#: the tables a flat export becomes
+FLAT_TABLES = ("customers", "products", "orders", "order_lines")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -67,7 +73,7 @@ def run_import(mapping_path: str | os.PathLike, out_dir: str | os.PathLike | Non
         if out.exists() and not out.is_dir():
             problems.add(Problem(out.name, "the output path exists and is not a folder", "give a folder as --out"))
         elif out.is_dir() and not force:
-            for name in mapping.tables:
+            for name in (FLAT_TABLES if mapping.flat else mapping.tables):
                 if (out / f"{name}.csv").exists():
                     problems.add(Problem(f"{name}.csv", f"{out / (name + '.csv')} already exists; the import does "
                                                         "not overwrite tables",
@@ -77,6 +83,38 @@ def run_import(mapping_path: str | os.PathLike, out_dir: str | os.PathLike | Non
             problems.add(Problem(salt_path.name, f"the salt file {salt_path} is inside the output folder",
                                  "keep the salt apart from the data: use --salt-file outside the output folder"))
 
+    if mapping.flat is not None:
+        tables = _flat_tables(mapping, problems, notes)
+    else:
+        tables = _mapped_tables(mapping, problems, notes)
+    if problems:
+        raise ImportProblems(problems.result(), mfile)
+
+    result = ImportResult(tables, out, notes=notes, pseudonymised=pseudonymise)
+    if salt is not None and len(salt) < 16:
+        raise ValueError("the salt must be at least 16 characters (use secrets.token_hex(32))")
+    if pseudonymise and any(t for t, _ in PERSONAL if t in tables):
+        if salt is None:
+            salt, created = load_salt(salt_path)
+            result.salt_file = salt_path
+            if created:
+                notes.append(f"created a new salt file {salt_path}: keep it private and out of version control "
+                             "(add it to .gitignore), and keep it to get the same pseudonyms next time")
+        result.tables = pseudonymise_tables(tables, salt)
+    elif not pseudonymise:
+        notes.append("personal identifiers were NOT pseudonymised (explicit choice): handle the output as personal data")
+    if out is not None:
+        result.written = _write_atomically(result.tables, out, force, mapping.limits)
+        today = result.tables["orders"]["order_date"].max() if "orders" in result.tables else None
+        write_info(out, DataInfo(source="import", today=None if today is None or pd.isna(today) else str(today.date()),
+                                 currency=mapping.currency, limits=mapping.limits,
+                                 description=f"crmkit import {mapping.path.name}"))
+    return result
+
+
+def _mapped_tables(mapping, problems: ProblemList, notes: list[str]) -> dict[str, pd.DataFrame]:
+    """The tables of a table-by-table mapping, read, built and checked (problems collected)."""
+    mfile = mapping.path.name
     cache: dict = {}
     loaded: dict[str, LoadedTable] = {}
     for name, tm in mapping.tables.items():
@@ -95,30 +133,26 @@ def run_import(mapping_path: str | os.PathLike, out_dir: str | os.PathLike | Non
         check_keys(ld, problems)
     check_references(loaded, mapping, problems, notes)
     if len(loaded) == len(mapping.tables):
-        schema_problems(loaded, problems)
-    if problems:
-        raise ImportProblems(problems.result(), mfile)
-
-    tables = {n: ld.df for n, ld in loaded.items()}
-    result = ImportResult(tables, out, notes=notes, pseudonymised=pseudonymise)
-    if salt is not None and len(salt) < 16:
-        raise ValueError("the salt must be at least 16 characters (use secrets.token_hex(32))")
-    if pseudonymise and any(t for t, _ in PERSONAL if t in tables):
-        if salt is None:
-            salt, created = load_salt(salt_path)
-            result.salt_file = salt_path
-            if created:
-                notes.append(f"created a new salt file {salt_path}: keep it private and out of version control "
-                             "(add it to .gitignore), and keep it to get the same pseudonyms next time")
-        result.tables = pseudonymise_tables(tables, salt)
-    elif not pseudonymise:
-        notes.append("personal identifiers were NOT pseudonymised (explicit choice): handle the output as personal data")
-    if out is not None:
-        result.written = _write_atomically(result.tables, out, force)
-    return result
+        schema_problems(loaded, problems, mapping.limits)
+    return {n: ld.df for n, ld in loaded.items()}
 
 
-def _write_atomically(tables: dict[str, pd.DataFrame], out: Path, force: bool) -> list[Path]:
+def _flat_tables(mapping, problems: ProblemList, notes: list[str]) -> dict[str, pd.DataFrame]:
+    """The four tables derived from a flat export, checked under the mapping's limits."""
+    try:
+        tables, report = import_flat(mapping.flat, mapping.path.name)
+    except ImportProblems as e:
+        for p in e.problems:
+            problems.add(p)
+        return {}
+    notes += report.notes(mapping.currency)
+    for message in check_world(tables, latest_date(), mapping.limits):
+        problems.add(Problem(mapping.flat.file.name, f"the derived tables do not fit the kit's schema: {message}",
+                             "report this as a bug in crmkit.runtime.importer.flat (with the rows it names)"))
+    return tables
+
+
+def _write_atomically(tables: dict[str, pd.DataFrame], out: Path, force: bool, limits: str = "world") -> list[Path]:
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.parent / f".{out.name}.import-{secrets.token_hex(4)}"
@@ -127,7 +161,7 @@ def _write_atomically(tables: dict[str, pd.DataFrame], out: Path, force: bool) -
         for name, df in tables.items():
             write_table(df, tmp / f"{name}.csv")
         back = {name: read_table(name, tmp) for name in tables}  # prove the files read back and fit
-        problems = check_world(back, latest_date())
+        problems = check_world(back, latest_date(), limits)
         if problems:
             raise ImportProblems([Problem(out.name, p, "report this as a bug in crmkit.runtime.importer")
                                   for p in problems], "writing")

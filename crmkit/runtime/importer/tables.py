@@ -128,7 +128,7 @@ def build_table(tm: TableMapping, src: SourceFile | None, mfile: str, problems: 
 def check_rows(ld: LoadedTable, mfile: str, problems: ProblemList, bad_cells: set) -> None:
     """Row-level versions of the schema checks: required values, allowed values, ranges."""
     tm, df = ld.tm, ld.df
-    for col in tm.schema.columns:
+    for col in tm.columns_checked:
         kit = f"{tm.table}.{col.name}"
         header = ld.headers.get(col.name)
         values = df[col.name].tolist()
@@ -163,7 +163,8 @@ def check_rows(ld: LoadedTable, mfile: str, problems: ProblemList, bad_cells: se
                                      value=shown, **loc))
                 continue
             if col.type in ("date", "datetime"):
-                lo, hi = pd.Timestamp(col.min or EARLIEST), pd.Timestamp(col.max or latest_date()) + pd.Timedelta(days=1)
+                lo = pd.Timestamp(col.min or (EARLIEST if tm.limits == "world" else "1900-01-01"))
+                hi = pd.Timestamp(col.max or latest_date()) + pd.Timedelta(days=1)
                 if v < lo or v >= hi:
                     last = (hi - pd.Timedelta(days=1)).strftime("%d.%m.%Y")
                     problems.add(Problem(file, f"is outside the kit's date range {lo:%d.%m.%Y}–{last}",
@@ -178,23 +179,26 @@ def check_rows(ld: LoadedTable, mfile: str, problems: ProblemList, bad_cells: se
 
 
 def check_keys(ld: LoadedTable, problems: ProblemList) -> None:
+    """Every duplicate key, named on each repeated row with the rows it repeats (linear in the rows)."""
     tm, df = ld.tm, ld.df
     key = list(tm.schema.key)
-    keys = df[key].copy()
-    valid = keys.notna().all(axis=1)
-    dup = keys.duplicated(keep=False) & valid
+    keys = df[key]
+    dup = keys.duplicated(keep=False) & keys.notna().all(axis=1)
     if not dup.any():
         return
-    groups: dict[tuple, list[int]] = {}
-    for i in df.index[dup]:
-        groups.setdefault(tuple(keys.loc[i].tolist()), []).append(ld.rows[i])
     header = " + ".join(ld.headers.get(k) or k for k in key)
-    for k, rows in groups.items():
+    positions = [i for i, d in enumerate(dup.to_numpy()) if d]
+    groups: dict[tuple, list[int]] = {}  # key -> positions of its rows, in file order
+    for pos, k in zip(positions, keys.iloc[positions].itertuples(index=False, name=None)):
+        groups.setdefault(k, []).append(pos)
+    for k, members in groups.items():
         shown = " / ".join(str(x) for x in k)
-        first = ld.rows.index(rows[0])
-        for r in rows[1:]:
-            others = ", ".join(str(x) for x in rows if x != r)
-            same = df.iloc[ld.rows.index(r)].equals(df.iloc[first])
+        first = df.iloc[members[0]]
+        for pos in members[1:]:
+            r = ld.rows[pos]
+            rest = [ld.rows[p] for p in members[:6] if p != pos][:5]
+            others = ", ".join(map(str, rest)) + (f" and {len(members) - 1 - len(rest)} more" if len(members) > 6 else "")
+            same = df.iloc[pos].equals(first)
             problems.add(Problem(
                 ld.file, f"duplicate key: {'+'.join(key)} {shown!r} is also on row {others}"
                          + (" (the whole row is repeated)" if same else ""),
@@ -243,13 +247,13 @@ def latest_date() -> str:
     return max(TODAY, pd.Timestamp.today().strftime("%Y-%m-%d"))
 
 
-def schema_problems(loaded: dict[str, LoadedTable], problems: ProblemList) -> None:
+def schema_problems(loaded: dict[str, LoadedTable], problems: ProblemList, limits: str = "world") -> None:
     """Run crmkit.runtime.checks and add whatever the row-level checks did not already report."""
     tables = {n: ld.df for n, ld in loaded.items()}
     covered = problems.kit_columns()
     covered_tables = {p.kit_column.split(".")[0] for p in problems.items
                       if p.kit_column and p.message.startswith("duplicate key")}
-    for msg in check_world(tables, latest_date()):
+    for msg in check_world(tables, latest_date(), limits):
         m = _CHECK_PREFIX.match(msg)
         table, col = (m.group(1), m.group(2)) if m else (None, None)
         if table and col and f"{table}.{col}" in covered:
