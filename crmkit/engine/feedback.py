@@ -54,6 +54,48 @@ def leaks(html_text: str, lines: set[str], public: set[str] = frozenset()) -> li
                   if l in seen or (l in text and not any(l in p for p in public)))
 
 
+_FAILING_LINE = re.compile(r"^-*>\s*\d+\s(.*)$", re.M)
+
+
+def student_error(out: dict, hidden: set[str]) -> tuple[str, str]:
+    """(error name, message) of a test cell's error output as the student may see it: the message
+    of a failing hidden test, or one that quotes a hidden line, is :data:`HIDDEN_FAILED`."""
+    tb = [cells.strip_ansi(t) for t in out.get("traceback", [])]
+    failing = next((m.group(1).strip() for t in tb for m in [_FAILING_LINE.search(t)] if m), "")
+    ename, evalue = out.get("ename", "Error"), str(out.get("evalue", ""))
+    if failing in hidden or any(h in evalue for h in hidden):
+        evalue = HIDDEN_FAILED
+    return ename, evalue
+
+
+#: the message recorded for a failed test whose exercise was left unanswered (the stub ran)
+UNANSWERED = "(ei vastattu)"
+
+
+def failure_messages(nb, hidden: set[str]) -> dict[str, str]:
+    """Test cell grade_id -> the first line of the message its failure showed the student (never a
+    hidden test's text), for every test cell of an executed notebook that failed; :data:`UNANSWERED`
+    when the answer cell before it still raised the stub's NotImplementedError."""
+    found, unanswered = {}, False
+    for cell in nb.cells:
+        if cells.is_answer(cell):
+            unanswered = any(e.get("ename") == "NotImplementedError" for e in cells.errors(cell))
+        if not cells.is_test(cell):
+            continue
+        errs = cells.errors(cell)
+        if errs and (unanswered or errs[0].get("ename") == "NotImplementedError"):  # a skeleton's stub raises here
+            found[cells.grade_id(cell)] = UNANSWERED
+            continue
+        for out in cells.errors(cell):
+            ename, evalue = student_error(out, hidden | {l.strip() for r in cells.hidden_regions(cell.source)
+                                                         for l in r if l.strip()})
+            first = next((l.strip() for l in evalue.splitlines() if l.strip()), "")
+            found[cells.grade_id(cell)] = first if ename == "AssertionError" and first else \
+                (f"{ename}: {first}" if first else ename)
+            break
+    return found
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """Remove hidden tests, and any output quoting them, from the notebook being rendered."""
 
@@ -72,12 +114,7 @@ class HideHiddenTests(NbGraderPreprocessor):
         outputs = []
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                tb = [cells.strip_ansi(t) for t in out.get("traceback", [])]
-                failing = next((m.group(1).strip() for t in tb for m in
-                                [re.search(r"^-*>\s*\d+\s(.*)$", t, re.M)] if m), "")
-                ename, evalue = out.get("ename", "Error"), str(out.get("evalue", ""))
-                if failing in hidden or any(h in evalue for h in hidden):
-                    evalue = HIDDEN_FAILED
+                ename, evalue = student_error(out, hidden)
                 out["evalue"] = evalue
                 out["traceback"] = [f"{ename}: {evalue}" if evalue else ename]
                 outputs.append(out)

@@ -4,7 +4,6 @@ handled by a stated rule and counted (tests/fixtures/flat/make_flat_export.py ma
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -17,7 +17,11 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Dict, Integer, List, Unicode
 
 from crmkit.engine.autograde.kernelpool import ZygoteProvisioner
-from crmkit.engine.autograde.sandbox import Limits, kernel_environment, sandboxed_command
+from crmkit.engine.autograde.sandbox import (
+    Limits,
+    kernel_environment,
+    sandboxed_command,
+)
 
 
 class SandboxKernelManager(AsyncKernelManager):

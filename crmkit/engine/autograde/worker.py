@@ -39,6 +39,7 @@ from crmkit.engine.autograde.kernelmanager import SandboxKernelManager
 from crmkit.engine.autograde.kernelpool import Zygote, ZygoteError
 from crmkit.engine.autograde.sandbox import Limits
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.feedback import failure_messages
 
 LOCK_NAME = ".gradebook.lock"
 
@@ -375,7 +376,10 @@ def grade_one(job: dict) -> dict:
         reasons.append(_failure_reason(error or RuntimeError("no autograded notebook"), run, source_nb, limits,
                                        collect.lines))
     else:
-        reasons += _timeout_reasons(cells.read(autograded), limits)
+        graded_nb = cells.read(autograded)
+        reasons += _timeout_reasons(graded_nb, limits)
+        out.messages = [{"cell": gid, "message": text} for gid, text in
+                        failure_messages(graded_nb, cells.hidden_lines(source_nb)).items()]
     if reasons:
         out.status, out.reason = status.FAILED, "; ".join(reasons + found.notes)
     elif score is not None:

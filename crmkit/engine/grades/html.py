@@ -25,6 +25,7 @@ img { max-width: 100%; height: auto; }
 
 
 def esc(value) -> str:
+    """Text made safe for HTML."""
     return html.escape("" if value is None else str(value))
 
 
@@ -39,16 +40,18 @@ def figure_png(fig) -> str:
     return f'<img alt="" src="data:image/png;base64,{data}">'
 
 
-def table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+def table(header: list[str], rows: list[list], numeric: set[int] = frozenset(), raw: set[int] = frozenset()) -> str:
+    """An HTML table; ``numeric`` columns right-aligned, ``raw`` columns already HTML (escaped by the caller)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = []
     for row in rows:
-        cells = "".join(f'<td class="num">{esc(v)}</td>' if i in numeric else f"<td>{esc(v)}</td>"
-                        for i, v in enumerate(row))
+        cells = "".join(f'<td class="num">{esc(v)}</td>' if i in numeric else
+                        (f"<td>{v}</td>" if i in raw else f"<td>{esc(v)}</td>") for i, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def page(title: str, body: str, lang: str = "fi") -> str:
+    """A whole self-contained page."""
     return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")

@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from crmkit.engine import cells
 from crmkit.engine.coursedir import CourseDir
+from crmkit.engine.feedback import leaks
 from crmkit.engine.grades import attendance as att
 from crmkit.engine.grades import final, html, output
 from crmkit.engine.grades import gradebook as gbk
+from crmkit.engine.grades import mistakes as mistakes_mod
 from crmkit.engine.grades import policy as pol_mod
 from crmkit.engine.grades import profile as prof
 from crmkit.engine.grades.final import round_percent
+from crmkit.runtime.errors import KitError
 
 
 @dataclass
@@ -33,6 +37,7 @@ class ReportData:
     grades: list[final.StudentGrade] | None  # None when the policy cannot grade yet
     profiles: list[prof.Profile]
     warnings: list[str] = field(default_factory=list)
+    mistakes: dict[str, list[mistakes_mod.Exercise]] = field(default_factory=dict)  # assignment -> exercises
 
 
 def collect(course: CourseDir, policy_path=None, attendance_path=None) -> ReportData:
@@ -61,7 +66,8 @@ def collect(course: CourseDir, policy_path=None, attendance_path=None) -> Report
     warnings += problems
     profiles = [prof.student_profile(s, _subset(data, profiled), tags, pol.profile_threshold, pol.profile_outcomes)
                 for s in data.students]
-    return ReportData(pol, data, grades, profiles, warnings)
+    found = {a: mistakes_mod.collect(course, a, data) for a in data.assignments if course.source_notebook(a).exists()}
+    return ReportData(pol, data, grades, profiles, warnings, found)
 
 
 def _subset(data: gbk.GradebookData, assignments: list[str]) -> gbk.GradebookData:
@@ -209,6 +215,10 @@ def render(rd: ReportData) -> str:
                             "failed", "missing", "mean % (graded)", "median % (graded)"],
                            rows, numeric={2, 3, 4, 5, 6, 7, 8}))
 
+    # what the class got wrong
+    for a, exercises in rd.mistakes.items():
+        body.append(mistakes_mod.render_section(a, exercises))
+
     # outcomes
     body.append("<h2>Osaamistavoitteet / learning outcomes</h2>")
     matrix = prof.class_matrix(rd.profiles)
@@ -244,10 +254,44 @@ ROUNDING_NOTE = ("Percentages are computed exactly and rounded half up to two de
                  "the grade is the highest grade whose threshold the rounded weighted % reaches (49.99 → H, 50.00 → 1).")
 
 
-def write(course: CourseDir, *, policy_path=None, attendance_path=None, out=None) -> tuple[str, list[str]]:
-    """Collect and write the class report (default ``grading/reports/class.html``);
-    returns (what output.write said, the warnings)."""
+def assignment_page(course: CourseDir, slug: str, policy_path=None, per_student: bool = False) -> str:
+    """One week's page to show in class: the assignment's most common mistakes (no student named
+    unless ``per_student``)."""
+    has_policy = policy_path is not None or pol_mod.resolve(course, None).exists()
+    ignore = pol_mod.load(course, policy_path, check_assignments=False).ignored if has_policy else (lambda s: False)
+    data = gbk.read(course, [slug], ignore=ignore)
+    section = mistakes_mod.render_section(slug, mistakes_mod.collect(course, slug, data), per_student=per_student)
+    return html.page(f"{slug}: yleisimmät virheet", f"<h1>{html.esc(slug)}: mitä luokka teki väärin</h1>\n"
+                     f'<p class="muted">{len(data.students)} opiskelijaa / students</p>\n{section}')
 
+
+class ReportLeak(KitError):
+    """A report page would show a hidden test's text; nothing is written."""
+
+
+def check_secret(course: CourseDir, page: str, slugs: list[str]) -> None:
+    """Raise :class:`ReportLeak` if ``page`` shows a line of any of ``slugs``' hidden tests."""
+    for slug in slugs:
+        source = cells.read(course.source_notebook(slug))
+        found = leaks(page, cells.hidden_lines(source), cells.public_lines(source))
+        if found:
+            raise ReportLeak(f"the report would show hidden-test lines of {slug}: {found[:3]}; nothing was written")
+
+
+def write(course: CourseDir, *, policy_path=None, attendance_path=None, out=None, assignment: str | None = None,
+          per_student: bool = False) -> tuple[str, list[str]]:
+    """Collect and write the class report (default ``grading/reports/class.html``), or with
+    ``assignment`` one week's mistakes page (``grading/reports/<slug>-virheet.html``); returns (what
+    output.write said, the warnings). A page that would show a hidden test is not written."""
+    if assignment is not None:
+        if assignment not in course.assignments():
+            raise KitError(f"unknown assignment {assignment!r}; solutions/ has: {', '.join(course.assignments())}")
+        page = assignment_page(course, assignment, policy_path, per_student)
+        check_secret(course, page, [assignment])
+        path = Path(out) if out else course.workspace / "reports" / f"{assignment}-virheet.html"
+        return output.write(path, page), []
     rd = collect(course, policy_path, attendance_path)
+    page = render(rd)
+    check_secret(course, page, list(rd.mistakes))
     path = Path(out) if out else course.workspace / "reports" / "class.html"
-    return output.write(path, render(rd)), rd.warnings
+    return output.write(path, page), rd.warnings
