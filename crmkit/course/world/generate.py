@@ -18,7 +18,7 @@ from crmkit.course.world import crmdb, journeys, messy, people, pipeline, sales,
 from crmkit.course.world.sim import N_DAYS, ids, pick, sample_days, to_date
 from crmkit.runtime.data import GENERATED, INFO_FILE, DataInfo, data_info, write_info, write_table
 from crmkit.runtime.errors import KitError
-from crmkit.runtime.schema import TABLES, TODAY
+from crmkit.runtime.schema import TABLE_BY_NAME, TABLES, TODAY
 
 DEFAULT_SEED = 2026
 
@@ -327,7 +327,23 @@ def refuse_foreign_data(out: Path) -> None:
                           "Nothing was written: give `crmkit data --out` an empty or new folder.")
 
 
-def write_world(out_dir: str | os.PathLike, seed: int = DEFAULT_SEED, scale: float = 1.0) -> World:
+def shift_dates(tables: dict[str, pd.DataFrame], years: int) -> dict[str, pd.DataFrame]:
+    """Every date and date-time of every table (and each birth year) moved ``years`` calendar years:
+    the same world at another time, to prove that no lesson hard-codes a year."""
+    out = {}
+    for name, df in tables.items():
+        df = df.copy()
+        for col in TABLE_BY_NAME[name].columns:
+            if col.type in ("date", "datetime"):
+                df[col.name] = df[col.name] + pd.DateOffset(years=years)
+            elif col.name == "birth_year":
+                df[col.name] = df[col.name] + years
+        out[name] = df
+    return out
+
+
+def write_world(out_dir: str | os.PathLike, seed: int = DEFAULT_SEED, scale: float = 1.0,
+                shift_years: int = 0) -> World:
     """Generate the world and write it to `out_dir`: CSVs, crm.sqlite, the messy register export and
     ``crmkit-data.toml`` (source "generated").
 
@@ -338,14 +354,18 @@ def write_world(out_dir: str | os.PathLike, seed: int = DEFAULT_SEED, scale: flo
     out = Path(out_dir)
     refuse_foreign_data(out)
     world = generate_world(seed, scale)
+    if shift_years:
+        world.tables = shift_dates(world.tables, shift_years)
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / f".tmp-{os.getpid()}"
     (tmp / "raw").mkdir(parents=True, exist_ok=True)
     for name, df in world.tables.items():
         write_table(df, tmp / f"{name}.csv")
     crmdb.write_sqlite(world.tables, tmp / "crm.sqlite")
-    write_info(tmp, DataInfo(source=GENERATED, today=TODAY, currency="€", limits="world",
-                             description=f"Paahtimo Aurora Oy, crmkit data --seed {seed} --scale {scale:g}"))
+    today = (pd.Timestamp(TODAY) + pd.DateOffset(years=shift_years)).strftime("%Y-%m-%d")
+    moved = f" moved {shift_years:+d} years" if shift_years else ""
+    write_info(tmp, DataInfo(source=GENERATED, today=today, currency="€", limits="world",
+                             description=f"Paahtimo Aurora Oy, crmkit data --seed {seed} --scale {scale:g}{moved}"))
     messy.write_messy_export(world.tables, tmp / MESSY_EXPORT, seed)
     for f in sorted(tmp.rglob("*")):
         if f.is_file():
