@@ -17,6 +17,10 @@ Every graded cell of a ``solutions/`` notebook names its outcomes and level
 * The level shown is the highest level L that was assessed, whose share is ≥ the threshold
   (``[profile] threshold`` in the policy, default 60 %), and every lower level of that outcome is
   either ≥ the threshold or was not assessed. Otherwise the outcome shows "none" (ei näyttöä).
+  **No single task can veto**: a lower level below the threshold blocks a higher one only if it
+  stays below the threshold with its one worst-scored task left out (so one slip in a small task
+  never wipes out an outcome shown at a higher level); when a level is let through this way, the
+  profile says so, naming the task, for the teacher to weigh.
 * The class view: for each outcome and level, the share of students who reached at least that
   level, among the students whose work assessed that outcome at that level.
 """
@@ -45,7 +49,9 @@ LEVEL_LABELS = {NONE: "ei näyttöä", "1-2": "1–2", "3-4": "3–4", "5": "5"}
 def rule_fi(threshold) -> str:
     return (f"Taso on osoitettu, kun opiskelija on saanut vähintään {threshold:g} % niiden arvioitujen "
             "tehtävien pisteistä, jotka on merkitty kyseiselle osaamistavoitteelle ja tasolle, ja jokaiselta "
-            f"alemmalta tasolta vähintään {threshold:g} % (tai alempaa tasoa ei ole arvioitu). Profiili näyttää "
+            f"alemmalta tasolta vähintään {threshold:g} % (tai alempaa tasoa ei ole arvioitu). Yksittäinen tehtävä "
+            "ei kumoa näyttöä: alempi taso estää ylemmän vain, jos se jää rajan alle vielä silloinkin, kun sen "
+            "heikoimmin mennyt tehtävä jätetään pois; profiili kertoo, milloin näin kävi. Profiili näyttää "
             "korkeimman tällaisen tason; muuten ”ei näyttöä”. Käsin arvioitavat vastaukset lasketaan vasta, "
             "kun ne on arvioitu. Palauttamatta jääneet ja arvioinnissa epäonnistuneet tehtävät eivät ole "
             "näyttöä suuntaan eikä toiseen; ne luetellaan erikseen. Tehtävä, joka on merkitty usealle "
@@ -55,7 +61,9 @@ def rule_fi(threshold) -> str:
 def rule_en(threshold) -> str:
     return (f"A level is shown when the student earned at least {threshold:g} % of the points of the graded "
             f"cells tagged with that outcome and level, and at least {threshold:g} % at every lower level that "
-            "was assessed; the profile shows the highest such level, else “none”. Hand-graded answers count once "
+            "was assessed – a lower level blocks only if it stays below the threshold with its worst task left out "
+            "(no single task vetoes; the profile says when this applied); the profile shows the highest such "
+            "level, else “none”. Hand-graded answers count once "
             "graded; missing and failed submissions are no evidence either way and are listed separately.")
 
 
@@ -115,8 +123,25 @@ def read_tags(course: CourseDir, assignments: list[str] | None = None, outcomes=
 
 @dataclass
 class Share:
+    """Points earned and possible on the cells of one outcome and level, and the cells themselves."""
+
     earned: Decimal = Decimal(0)
     possible: Decimal = Decimal(0)
+    items: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)  # (cell, earned, possible)
+
+    def add(self, cell: str, earned: Decimal, possible: Decimal) -> None:
+        """Count one graded cell."""
+        self.earned += earned
+        self.possible += possible
+        self.items.append((cell, earned, possible))
+
+    def without_worst(self) -> tuple[Decimal | None, str]:
+        """(the share with the one most-lost cell left out, that cell); (None, cell) if nothing is left."""
+        if not self.items:
+            return None, ""
+        cell, earned, possible = max(self.items, key=lambda i: i[2] - i[1])
+        rest = self.possible - possible
+        return (None if not rest else (self.earned - earned) / rest * 100), cell
 
     @property
     def percent(self) -> Decimal | None:
@@ -129,6 +154,7 @@ class OutcomeResult:
     shares: dict[str, Share]  # level -> share (levels never assessed are absent)
     shown: str = NONE
     name: str = ""  # the outcome in words (the policy's [profile.outcomes])
+    notes: list[str] = field(default_factory=list)  # why a level was let through (for the teacher)
 
     def assessed(self) -> bool:
         return any(s.possible for s in self.shares.values())
@@ -148,17 +174,27 @@ class Profile:
         return next(o.shown for o in self.outcomes if o.outcome == outcome)
 
 
-def level_shown(shares: dict[str, Share], threshold: Decimal) -> str:
-    """The rule: the highest assessed level ≥ threshold with every lower assessed level ≥ threshold."""
-    shown = NONE
+def level_shown(shares: dict[str, Share], threshold: Decimal, notes: list[str] | None = None) -> str:
+    """The rule: the highest assessed level ≥ threshold with every lower assessed level ≥ threshold,
+    where a lower level that falls short only by its one worst task does not block (said in ``notes``)."""
+    shown, held = NONE, []
     for level in LEVELS:
         s = shares.get(level)
         if s is None or not s.possible:
             continue  # not assessed: neither shown nor blocking
         if s.percent >= threshold:
             shown = level
-        else:
-            break
+            for lower, cell in held:
+                if notes is not None:
+                    notes.append(f"taso {LEVEL_LABELS[lower]} jäi alle {threshold:g} %:n vain tehtävän {cell} takia; "
+                                 f"se ei estä tasoa {LEVEL_LABELS[level]} (yksittäinen tehtävä ei kumoa näyttöä)")
+            held = []
+            continue
+        rest, cell = s.without_worst()
+        if rest is None or rest >= threshold:
+            held.append((level, cell))  # below only because of one task: let a higher level through
+            continue
+        break
     return shown
 
 
@@ -198,14 +234,12 @@ def student_profile(student: str, data: gbk.GradebookData, tags, threshold: Deci
             used = True
             earned = min(max(c.score, Decimal(0)), c.max_score)
             for o in tag.outcomes:
-                s = shares[o].setdefault(tag.level, Share())
-                s.earned += earned
-                s.possible += c.max_score
+                shares[o].setdefault(tag.level, Share()).add(f"{a}: {c.name}", earned, c.max_score)
         if used:
             prof.evidence.append(a)
     for o, name in outcome_names(tags, outcomes).items():
         res = OutcomeResult(o, dict(shares.get(o, {})), name=name)
-        res.shown = level_shown(res.shares, threshold)
+        res.shown = level_shown(res.shares, threshold, res.notes)
         prof.outcomes.append(res)
     return prof
 
@@ -291,6 +325,7 @@ def profile_figure(prof: Profile):
 
 
 def render_html(prof: Profile, course: str = "") -> str:
+    """The profile page: the rule, the plot, a table per outcome and level, what was not counted."""
 
     rows = []
     for r in prof.outcomes:
@@ -314,6 +349,8 @@ def render_html(prof: Profile, course: str = "") -> str:
         html.figure_png(profile_figure(prof)),
         table,
         listing("Näyttönä käytetyt tehtävät / evidence", prof.evidence or ["ei yhtään arvioitua tehtävää"]),
+        listing("Opettajalle: yksittäinen tehtävä ei kumonnut näyttöä / a single task did not veto",
+                [f"{r.outcome}: {n}" for r in prof.outcomes for n in r.notes]),
         listing("Odottaa arviointia (ei vielä mukana) / awaiting grading", prof.pending),
         listing("Ei mukana: palauttamatta tai arviointi epäonnistui / not counted", prof.not_counted),
         listing("Arvioidut solut ilman osaamistavoitetta (ei mukana) / graded cells without tags", prof.untagged),

@@ -18,9 +18,16 @@ POLICY = str(ROOT / "grading" / "policy.toml")
 
 
 def shares(**pcts):
-    """level_1_2=40 -> {"1-2": Share(40, 100)}"""
-    return {k.replace("l", "").replace("_", "-").lstrip("-"): Share(Decimal(str(v)), Decimal(100))
-            for k, v in pcts.items()}
+    """level_1_2=40 -> {"1-2": two tasks of 50 points with 40 % of the points in each};
+    level_1_2=(10, 60, 100) -> one task per number, each scored that % of 100 points."""
+    out = {}
+    for k, v in pcts.items():
+        s = Share()
+        for i, pct in enumerate(v if isinstance(v, tuple) else (v, v)):
+            possible = Decimal(100) if isinstance(v, tuple) else Decimal(50)
+            s.add(f"t{i}", Decimal(str(pct)) * possible / 100, possible)
+        out[k.replace("l", "").replace("_", "-").lstrip("-")] = s
+    return out
 
 
 @pytest.mark.parametrize("given, expected", [
@@ -32,9 +39,23 @@ def shares(**pcts):
     ({"l1_2": 40, "l5": 80}, "none"),
     ({"l3_4": 65}, "3-4"),  # a lower level that was not assessed does not block
     ({"l5": 61}, "5"),
+    # no single task vetoes: one slipped task at a lower level does not wipe out a higher level ...
+    ({"l1_2": (0,), "l5": (100, 100)}, "5"),
+    ({"l1_2": (100, 100, 0), "l3_4": (100,), "l5": (70, 80)}, "5"),
+    # ... but two do, and the level itself must still reach the threshold on its own
+    ({"l1_2": (0, 20, 60), "l5": (100, 100)}, "none"),
+    ({"l1_2": (100,), "l3_4": (100, 0), "l5": (100,)}, "5"),
+    ({"l1_2": (100,), "l3_4": (0, 0), "l5": (100,)}, "1-2"),
+    ({"l3_4": (0,)}, "none"),
 ])
 def test_level_rule(given, expected):
     assert level_shown(shares(**given), Decimal(60)) == expected
+
+
+def test_the_teacher_sees_when_a_single_task_did_not_veto():
+    notes = []
+    assert level_shown(shares(l1_2=(0,), l5=(100, 100)), Decimal(60), notes) == "5"
+    assert notes and "t0" in notes[0] and "1–2" in notes[0]
 
 
 COURSE = {
@@ -79,7 +100,10 @@ def test_hand_computed_profiles(course):
     a1 = next(r for r in s1.outcomes if r.outcome == "A1")
     assert a1.shares["5"].percent == Decimal(60) and a1.shares["3-4"].percent == Decimal(70)
     assert s1.level("A2") == "none"  # 5/10 = 50 %
-    assert s1.level("A3") == "none"  # 1-2: 5/10 = 50 % blocks 5: 60 %
+    # 1-2: 5/10 = 50 %, but from one task only: it does not veto 5 (60 %); the teacher is told
+    assert s1.level("A3") == "5"
+    a3 = next(r for r in s1.outcomes if r.outcome == "A3")
+    assert len(a3.notes) == 1 and "02_ostoprosessi: l2_b" in a3.notes[0]
     assert s1.level("B7") == "none" and s1.not_counted == [] and s1.pending == []
     s2 = ps["s2"]
     assert s2.level("A1") == "1-2"  # 3-4 is waiting for hand grading, so it is not evidence yet
@@ -97,7 +121,7 @@ def test_class_matrix(course):
     # A1: s1 shows 5 (all levels assessed), s2 shows 1-2 (3-4 waits for grading, 5 missing: not
     # assessed); s3's failed submission is no evidence
     assert m["A1"] == {"1-2": (2, 2), "3-4": (1, 1), "5": (1, 1)}
-    assert m["A3"] == {"1-2": (0, 1), "3-4": (0, 0), "5": (0, 1)}
+    assert m["A3"] == {"1-2": (1, 1), "3-4": (0, 0), "5": (1, 1)}
     assert m["B1"] == {"1-2": (0, 0), "3-4": (0, 0), "5": (0, 0)}
 
 
