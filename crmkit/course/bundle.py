@@ -43,7 +43,8 @@ NAME = "cus4lh102-opiskelija"
 STUDENT_README = "course/README-opiskelija.md"
 #: the guides a student or self-learner needs, included when present (patterns under the root)
 GUIDES = ("course/opiskelijan-opas*.md", "course/*opiskelija*.md", "course/ahot*.md", "course/*ahot*.md",
-          "course/*naytto*.md", "course/*näyttö*.md")
+          "course/*naytto*.md", "course/*näyttö*.md", "course/aikataulu.md", "course/opintojakso.md",
+          "course/projekti-arviointi.md", "course/osaamistavoitteet.md")
 #: the guides the kit expects (reported as absent if missing)
 EXPECTED_GUIDES = ("student guide (course/opiskelijan-opas*.md)", "AHOT guide (course/ahot*.md)")
 TOP_FILES = ("environment.yml", "postBuild")  # pyproject.toml is the kit's own (pyproject_text)

@@ -156,6 +156,15 @@ def failure_text(cell) -> str | None:
     return "\n".join(parts) if failed else None
 
 
+def message_text(cell) -> str | None:
+    """What an executed cell's failure says in words: each error's ``name: message`` and anything
+    on stderr, without the traceback's code lines (None when the cell did not fail)."""
+    parts = [f"{o.get('ename')}: {o.get('evalue')}" for o in errors(cell)]
+    parts += [o.get("text", "") for o in cell.get("outputs", [])
+              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    return "\n".join(parts) if parts else None
+
+
 def strip_ansi(text: str) -> str:
     """Text without terminal colour codes (tracebacks carry them)."""
     return _ANSI.sub("", text)
