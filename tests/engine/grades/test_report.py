@@ -35,7 +35,9 @@ def test_report_page(tmp_path, capsys):
     assert cli.main(["report", "--course-dir", str(root), "--policy", POLICY]) == 0
     page = (root / "grading" / "reports" / "class.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert len(re.findall(r'src="data:image/png;base64,', page)) == 4  # grades, categories, assignments, outcomes
+    # grades, categories, assignments, outcomes, and the lowest pass rates of each assignment's exercises
+    sections = page.count("Yleisimmät virheet / most common mistakes")
+    assert sections >= 1 and len(re.findall(r'src="data:image/png;base64,', page)) == 4 + sections
     assert not re.search(r'(src|href)="(?!data:)', page)  # self-contained: nothing linked
     assert "<h2>Arvosanat / grades</h2>" in page and "<h2>Osa-alueet / categories</h2>" in page
     # failed with its reason, waiting with its cell, missing
