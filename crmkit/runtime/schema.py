@@ -114,7 +114,7 @@ TABLES: tuple[Table, ...] = (
           nullable=True, min=1, max=8),
         C("signup_date", "date", "päivä, jona asiakas tai prospekti tallennettiin", "date the customer or prospect was recorded"),
         C("acquisition_channel", "cat", "kanava, jonka kautta asiakas hankittiin", "channel through which the customer was acquired",
-          values=("hakukone", "some", "sähköposti", "myymälä", "suosittelu", "mainos") + LEAD_SOURCES),
+          values=tuple(dict.fromkeys(("hakukone", "some", "sähköposti", "myymälä", "suosittelu", "mainos") + LEAD_SOURCES))),
         C("account_manager_id", "id", "vastuullinen asiakkuuspäällikkö (vain B2B)", "responsible account manager (B2B only)",
           nullable=True, ref="staff.staff_id"),
         C("portfolio", "cat", "CRM:ään kirjattu asiakkuussalkku A–D (vain B2B, luokiteltu 2025-01)",
