@@ -29,7 +29,7 @@ NOTEBOOKS = ["projekti"]
 def company(request, tmp_path_factory):
     name, start, months, missing = request.param
     folder = tmp_path_factory.mktemp(f"yritys{name}")
-    mapping = make_flat_export.write(folder, rows=5000, start=start, months=months)
+    mapping = make_flat_export.write(folder, rows=2500, start=start, months=months)
     text = mapping.read_text(encoding="utf-8").replace('missing_customer = "skip"', f'missing_customer = "{missing}"')
     mapping.write_text(text, encoding="utf-8")
     run_import(mapping, folder / "data", salt="testisuola-1234567890")
