@@ -9,7 +9,7 @@ Lesson 08 and the project work use it the way a salesperson uses a CRM applicati
     card = crm.customer_card("B0036")             # the 360° customer card (shows itself as HTML)
     crm.log_activity("B0036", "S03", "käynti", "2025-12-31", duration_min=60,
                      outcome="jatkotoimenpide", note="Vuosipalaveri", contact_id="K00099")
-    crm.move_opportunity("OPP00146", "kontaktointi", "2025-12-31")
+    crm.move_opportunity("OPP…", "kontaktointi", "2025-12-31")   # the next stage of an open deal
     cmp = crm.create_campaign("Uutuuspapu 2026", "B2C", "sähköposti", "2026-04-13", "2026-04-26",
                               target_segment="Pirkanmaan kuluttajat", cost=900)
     crm.campaign_target_list(cmp, regions=["Pirkanmaa"])   # only customers who gave consent
@@ -23,8 +23,8 @@ Rules the API keeps (the same a real CRM's validation would keep):
   of it is left in the database.
 * **Validated against the schema** (:mod:`crmkit.runtime.schema`): activity types, outcomes, pipeline stages
   and lead sources must be the schema's values; ids must exist; dates are ISO ``yyyy-mm-dd`` and may
-  not lie after the data world's today (2025-12-31) – a CRM logs what happened, plans live in a
-  calendar – except campaign dates, which are plans.
+  not lie after the data's today (the CRM's ``today``: the data world's 2025-12-31 unless told
+  otherwise) – a CRM logs what happened, plans live in a calendar – except campaign dates, which are plans.
 * **The pipeline moves one stage at a time**: liidi → kontaktointi → tarjous → neuvottelu → tilaus.
   Skipping a stage is refused (move through each stage, on the same date if the deal went fast);
   ``menetetty`` (lost) can be entered from any open stage and needs a reason; ``tilaus`` and
