@@ -115,7 +115,7 @@ TABLES: tuple[Table, ...] = (
         C("signup_date", "date", "päivä, jona asiakas tai prospekti tallennettiin", "date the customer or prospect was recorded"),
         C("acquisition_channel", "cat", "kanava, jonka kautta asiakas hankittiin", "channel through which the customer was acquired",
           values=tuple(dict.fromkeys(("hakukone", "some", "sähköposti", "myymälä", "suosittelu", "mainos") + LEAD_SOURCES))),
-        C("account_manager_id", "id", "vastuullinen asiakkuuspäällikkö (vain B2B)", "responsible account manager (B2B only)",
+        C("account_manager_id", "id", "vastuuhenkilö (vain B2B): asiakkuuspäällikkö A- ja B-asiakkailla, sisämyyjä C- ja D-asiakkailla", "responsible person (B2B only): an account manager for A and B customers, inside sales for C and D",
           nullable=True, ref="staff.staff_id"),
         C("portfolio", "cat", "CRM:ään kirjattu asiakkuussalkku A–D (vain B2B, luokiteltu 2025-01)",
           "customer portfolio A–D recorded in the CRM (B2B only, classified 2025-01)", nullable=True, values=PORTFOLIOS),
