@@ -52,15 +52,18 @@ def route_warnings_to_stdout() -> None:
 
 
 def decimals_for(x: float) -> int:
-    """How many decimals a number needs to be read and compared: none for thousands, more for shares."""
+    """How many decimals a number needs to be read and compared: none for thousands and whole
+    numbers, more for shares."""
     size = abs(x)
+    if size == 0 or (size >= 1 and float(x).is_integer()):
+        return 0
     if size >= 10_000:
         return 0
     if size >= 100:
         return 1
     if size >= 1:
         return 2
-    if size >= 0.001 or size == 0:
+    if size >= 0.001:
         return 4  # shares: 0,5002 is not 0,5
     return 6
 
