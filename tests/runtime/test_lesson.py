@@ -90,7 +90,7 @@ def test_numbers_in_tables_are_finnish_and_never_scientific():
     assert lesson.fi_number(3_094_000.4) == "3 094 000" and lesson.fi_number(509.385) == "509,4"
     assert lesson.fi_number(0.5002) == "0,5002" and lesson.fi_number(0.0988) == "0,0988"
     assert lesson.fi_number(7.042e-04) == "0,000704" and lesson.fi_number(float("nan")) == ""
-    assert lesson.fi_number(0.0) == "0" and lesson.fi_number(87.0) == "87" and lesson.fi_number(87.5) == "87,5"
+    assert lesson.fi_number(0.0) == "0" and lesson.fi_number(87.0) == "87" and lesson.fi_number(87.5) == "87,50"
     with pd.option_context("display.float_format", None):
         lesson.set_display()
         text = repr(pd.DataFrame({"sales": [3.131e6, 8.552e6], "share": [7.042e-4, 0.25]}))
