@@ -9,6 +9,7 @@ counts ages from the company's last day, not the sample world's.
 
 from __future__ import annotations
 
+import io
 import os
 import tomllib
 from dataclasses import asdict, dataclass
@@ -87,7 +88,6 @@ def read_table(name: str, folder: str | os.PathLike | None = None) -> pd.DataFra
 
     Dates become ``datetime64``, integers that may be empty become pandas' nullable ``Int64``.
     """
-    tbl = TABLE_BY_NAME[name]
     path = table_path(name, folder)
     if not path.exists():
         raise MissingTable(
@@ -95,18 +95,50 @@ def read_table(name: str, folder: str | os.PathLike | None = None) -> pd.DataFra
             f"aineistosta se voi puuttua; käytä tähän kohtaan kurssin omaa aineistoa (DATA_DIR = None) tai tuo taulu "
             f"(crmkit import). / Table {name!r} is not in {path.parent}: this part needs it. A company's data may "
             "lack it: use the course's own data here, or import the table with `crmkit import`.")
+    return _read_csv(name, path)
+
+
+def _read_csv(name: str, source) -> pd.DataFrame:
+    """Parse table ``name``'s CSV text from a path or a buffer with the schema's types."""
+    dtypes, dates = _column_types(name)
+    df = pd.read_csv(source, dtype=dtypes, keep_default_na=False, na_values=[""])
+    for c in dates:
+        df[c] = pd.to_datetime(df[c], format="ISO8601")
+    return df
+
+
+def _column_types(name: str) -> tuple[dict[str, str], list[str]]:
+    """The pandas dtypes of table ``name``'s non-date columns, and its date columns."""
     dtypes, dates = {}, []
-    for col in tbl.columns:
+    for col in TABLE_BY_NAME[name].columns:
         if col.type in ("date", "datetime"):
             dates.append(col.name)
         elif col.type == "int":
             dtypes[col.name] = "Int64" if col.nullable else "int64"
         else:
             dtypes[col.name] = _PANDAS_TYPE[col.type]
-    df = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-    for c in dates:
-        df[c] = pd.to_datetime(df[c], format="ISO8601")
-    return df
+    return dtypes, dates
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """Table ``name`` with no rows: the schema's columns with their types."""
+    header = ",".join(col.name for col in TABLE_BY_NAME[name].columns)
+    df = _read_csv(name, io.StringIO(header + "\n"))
+    date_type = pd.to_datetime(pd.Series(["2000-01-01"]), format="ISO8601").dtype  # the unit a read date gets
+    return df.astype({c: date_type for c in _column_types(name)[1]})
+
+
+def read_optional_table(name: str, folder: str | os.PathLike | None = None, why: str = "") -> pd.DataFrame:
+    """Read table ``name``, or, when the data folder lacks it (a company's data may), print a note
+    in Finnish that says what is left out (``why``) and return the table empty.
+
+    The lesson then runs on without it: sums over the empty table are zero and a check that needs
+    it says so instead of failing.
+    """
+    if table_path(name, folder).exists():
+        return read_table(name, folder)
+    print(f"Huom: aineistossa ei ole taulua {name}. {why}".rstrip())
+    return empty_table(name)
 
 
 def load_world(folder: str | os.PathLike | None = None, tables: list[str] | None = None) -> dict[str, pd.DataFrame]:

@@ -123,3 +123,14 @@ def setup(min_version: str = "0.0.0") -> None:
     route_warnings_to_stdout()
     set_display()
     limit_threads()
+
+
+def skip_check(missing: str) -> None:
+    """Say that a check cannot be computed from this data because it lacks ``missing`` (a Finnish
+    phrase, e.g. "kuluttaja-asiakkaita (B2C)"), and that the teacher grades the task by hand.
+
+    A lesson run on a company's own data uses it instead of an assertion that would blame the
+    student for what the data does not hold.
+    """
+    print(f"Huom: aineistossa ei ole {missing}: tätä tarkistusta ei voi laskea tästä aineistosta; "
+          "opettaja arvioi sen käsin.")

@@ -95,3 +95,10 @@ def test_numbers_in_tables_are_finnish_and_never_scientific():
         lesson.set_display()
         text = repr(pd.DataFrame({"sales": [3.131e6, 8.552e6], "share": [7.042e-4, 0.25]}))
         assert "e+06" not in text and "e-04" not in text and "3 131 000" in text and "0,000704" in text
+
+
+def test_a_skipped_check_names_the_missing_data_and_the_teacher(capsys):
+    lesson.skip_check("kuluttaja-asiakkaita (B2C)")
+    out = capsys.readouterr().out
+    assert out.startswith("Huom: aineistossa ei ole kuluttaja-asiakkaita (B2C):")
+    assert "opettaja arvioi sen käsin" in out
