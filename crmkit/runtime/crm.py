@@ -51,6 +51,7 @@ from pathlib import Path
 import pandas as pd
 
 from crmkit.runtime import schema
+from crmkit.runtime.data import data_today
 from crmkit.runtime.errors import KitError
 from crmkit.runtime.paths import DataNotFound, course_data_dir, data_dir
 
@@ -124,6 +125,14 @@ def _ids(prefix: str, width: int, existing: str | None) -> str:
     """The next id after ``existing`` (``AKT004019`` -> ``AKT004020``)."""
     n = int(existing[len(prefix):]) if existing else 0
     return f"{prefix}{n + 1:0{width}d}"
+
+
+#: 0/1 columns the customer card shows as kyllä/ei
+_YES_NO_COLUMNS = {"is_primary", "marketing_consent"}
+
+#: what a stage error adds: the usual cause is a cell run twice on the same working copy
+_RERUN = ("Jos ajoit solun uudelleen, siirto tehtiin jo ensimmäisellä kerralla: jatka tästä, tai aloita "
+          "työkopiosta alusta (Kernel → Restart Kernel and Run All Cells).")
 
 
 def _casefold(s):
@@ -222,7 +231,10 @@ class CustomerCard:
         def table(df: pd.DataFrame, cols: list[str], n: int = 10) -> str:
             if df.empty:
                 return "<p><i>ei rivejä</i></p>"
-            return df[cols].head(n).to_html(index=False, border=0, na_rep="–")
+            shown = df[cols].head(n).copy()
+            for flag in set(cols) & _YES_NO_COLUMNS:
+                shown[flag] = shown[flag].map({1: "kyllä", 0: "ei"})  # True == 1
+            return shown.to_html(index=False, border=0, na_rep="–")
 
         c = self.customer
         head = "<br>".join(html.escape(line) for line in self.summary().splitlines())
@@ -274,8 +286,13 @@ class CRM:
         self.con.create_function("casefold", 1, _casefold, deterministic=True)
 
     @classmethod
-    def working_copy(cls, folder=None, dest=None, today: str = schema.TODAY) -> CRM:
-        """A CRM on a fresh copy of ``crm.sqlite`` from the data folder (see :func:`working_copy`)."""
+    def working_copy(cls, folder=None, dest=None, today: str | None = None) -> CRM:
+        """A CRM on a fresh copy of ``crm.sqlite`` from the data folder (see :func:`working_copy`).
+
+        ``today`` defaults to the data folder's own today (:func:`crmkit.runtime.data.data_today`).
+        """
+        if today is None:
+            today = str(data_today(folder).date())
         return cls(working_copy(folder, dest), today=today)
 
     def __repr__(self) -> str:
@@ -511,14 +528,15 @@ class CRM:
         _choice(new_stage, schema.STAGES, "Vaihe")
         if current in FINAL_STAGES:
             raise StageError(f"{opportunity_id} on jo suljettu (vaihe {current}); suljettua kauppaa ei siirretä. "
-                             "Jos asiakas palaa asiaan, avaa uusi myyntimahdollisuus.")
+                             f"{_RERUN} Jos asiakas palaa asiaan, avaa uusi myyntimahdollisuus.")
         if new_stage == current:
-            raise StageError(f"{opportunity_id} on jo vaiheessa {current}.")
+            raise StageError(f"{opportunity_id} on jo vaiheessa {current}. {_RERUN}")
         order = {s: i for i, s in enumerate(OPEN_STAGES + (WON,))}
         if new_stage != LOST:
             if order[new_stage] < order[current]:
                 raise StageError(f"{opportunity_id}: vaiheesta {current} ei palata taaksepäin vaiheeseen {new_stage}. "
-                                 "Jos kauppa kariutui, merkitse se menetetyksi ja avaa tarvittaessa uusi.")
+                                 f"{_RERUN} Jos kauppa todella kariutui, merkitse se menetetyksi ja avaa "
+                                 "tarvittaessa uusi.")
             if order[new_stage] > order[current] + 1:
                 nxt = (OPEN_STAGES + (WON,))[order[current] + 1]
                 raise StageError(f"{opportunity_id}: vaiheesta {current} ei voi hypätä vaiheeseen {new_stage}. "

@@ -429,3 +429,17 @@ def test_iso_date():
 def test_the_master_database_is_untouched(master_hash):
     """Run last in this module: every test above worked on copies."""
     assert _sha(MASTER) == master_hash
+
+
+def test_a_cell_run_twice_is_named_as_the_likely_cause_of_a_stage_error():
+    crm = CRM.working_copy()
+    opp = crm.query("SELECT opportunity_id FROM opportunities WHERE stage = 'liidi' LIMIT 1").iloc[0, 0]
+    crm.move_opportunity(opp, "kontaktointi", crm.today)
+    with pytest.raises(StageError, match="ajoit solun uudelleen"):
+        crm.move_opportunity(opp, "kontaktointi", crm.today)
+
+
+def test_the_card_shows_flags_as_words():
+    html = CRM.working_copy().customer_card("B0001")._repr_html_()
+    assert "<td>kyllä</td>" in html or "<td>ei</td>" in html
+    assert "<td>1</td>" not in html and "<td>0</td>" not in html
