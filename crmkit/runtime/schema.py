@@ -117,8 +117,10 @@ TABLES: tuple[Table, ...] = (
           values=tuple(dict.fromkeys(("hakukone", "some", "sähköposti", "myymälä", "suosittelu", "mainos") + LEAD_SOURCES))),
         C("account_manager_id", "id", "vastuuhenkilö (vain B2B): asiakkuuspäällikkö A- ja B-asiakkailla, sisämyyjä C- ja D-asiakkailla", "responsible person (B2B only): an account manager for A and B customers, inside sales for C and D",
           nullable=True, ref="staff.staff_id"),
-        C("portfolio", "cat", "CRM:ään kirjattu asiakkuussalkku A–D (vain B2B, luokiteltu 2025-01)",
-          "customer portfolio A–D recorded in the CRM (B2B only, classified 2025-01)", nullable=True, values=PORTFOLIOS),
+        C("portfolio", "cat", "CRM:ään kirjattu asiakkuussalkku A–D (vain B2B, luokiteltu aineiston viimeisen vuoden "
+          "tammikuussa; myös prospekteilla on salkku)",
+          "customer portfolio A–D recorded in the CRM (B2B only, classified in January of the data's last year; "
+          "prospects have one too)", nullable=True, values=PORTFOLIOS),
         C("estimated_potential", "float", "myyjän arvio asiakkaan koko vuotuisesta kahvi- ja palveluostosta (vain B2B)",
           "account manager's estimate of the customer's total annual coffee and service spend (B2B only)",
           EUR + " / vuosi / year", nullable=True, min=0),
@@ -164,8 +166,10 @@ TABLES: tuple[Table, ...] = (
         C("channel", "cat", "myyntikanava", "sales channel", values=ORDER_CHANNELS),
         C("source_system", "cat", "järjestelmä, johon tilaus kirjattiin", "system that recorded the order",
           values=("ERP", "webshop", "POS")),
-        C("campaign_id", "id", "kampanja, johon tilaus liittyy", "campaign the order belongs to", nullable=True,
-          ref="campaigns.campaign_id"),
+        C("campaign_id", "id", "kampanja, johon tilaus liittyy (kirjataan vain verkkokaupan tilauksiin; "
+          "yritysasiakkaiden kampanjat näkyvät myyntimahdollisuuksien liidin lähteenä)",
+          "campaign the order belongs to (recorded on web-shop orders only; B2B campaigns show as the "
+          "opportunities' lead source)", nullable=True, ref="campaigns.campaign_id"),
         C("is_subscription", "bool", "kahvitilauksen (kestotilaus) toimitus", "delivery of a coffee subscription"),
         C("delivery_method", "cat", "toimitustapa", "delivery method",
           values=("nouto", "postipaketti", "kotiinkuljetus", "oma jakelu", "rahti")),

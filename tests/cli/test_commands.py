@@ -6,11 +6,13 @@ import argparse
 import os
 import shlex
 
+import pandas as pd
 from repo import ROOT
 
 from crmkit import cli
 from crmkit.cli.commands import lab
 from crmkit.engine.jupyter_env import jupyter_state_env
+from crmkit.runtime.data import data_today
 
 
 def test_env_prints_every_variable_as_an_export(capsys):
@@ -46,3 +48,10 @@ def test_the_course_is_found_from_the_working_folder_upward(monkeypatch, capsys,
     monkeypatch.chdir(tmp_path)
     assert cli.main(["release"]) == 2
     assert "no nbgrader_config.py in" in capsys.readouterr().err
+
+
+def test_data_moves_a_world_by_whole_years(tmp_path, capsys):
+    out = tmp_path / "siirretty"
+    assert cli.main(["data", "--seed", "7", "--scale", "0.1", "--shift-years", "2", "--out", str(out)]) == 0
+    assert "moved +2 years" in capsys.readouterr().out
+    assert data_today(out) == data_today() + pd.DateOffset(years=2)

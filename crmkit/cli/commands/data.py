@@ -12,6 +12,9 @@ def add_arguments(parser) -> None:
     """Options of `crmkit data`."""
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026, the committed data/)")
     parser.add_argument("--scale", type=float, default=1.0, help="size multiplier (1 = about 2,700 customers)")
+    parser.add_argument("--shift-years", type=int, default=0,
+                        help="move every date by whole years (e.g. 2: the same world two years later, for a "
+                             "rerun course or to check that no lesson hard-codes a year)")
     parser.add_argument("--out", default=None, help="output folder (default: the course's data/)")
 
 
@@ -23,11 +26,12 @@ def run(args) -> int:
     if args.out is None:
         args.out = str(find_course(args).root / "data")
     t0 = time.perf_counter()
-    world = write_world(args.out, seed=args.seed, scale=args.scale)
+    world = write_world(args.out, seed=args.seed, scale=args.scale, shift_years=args.shift_years)
     docs = Path(args.out) / "DATA.md"
     if docs.exists() and update_data_md(docs):
         print(f"updated the data dictionary in {docs}")
     rows = sum(len(df) for df in world.tables.values())
-    print(f"data world (seed {args.seed}, scale {args.scale:g}) written to {args.out}: "
+    shift = f", moved {args.shift_years:+d} years" if args.shift_years else ""
+    print(f"data world (seed {args.seed}, scale {args.scale:g}{shift}) written to {args.out}: "
           f"{len(world.tables)} tables, {rows:,} rows in {time.perf_counter() - t0:.1f} s")
     return 0
