@@ -72,10 +72,25 @@ def record_path(course: CourseDir, slug: str) -> Path:
 
 
 def read_id_map(path: Path) -> dict[str, str]:
-    """``[moodle] id_map``: student id -> identifier; raises :class:`MoodleError` naming the file and line."""
-    from crmkit.engine.grades.moodle import read_id_map as read_map
-
-    return read_map(path)
+    """``[moodle] id_map``: student id -> Moodle identifier; raises :class:`MoodleError` naming the file and line."""
+    path = Path(path)
+    if not path.exists():
+        raise MoodleError(f"Moodle id map {path} does not exist (columns: student_id,identifier)")
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        cols = reader.fieldnames or []
+        if "student_id" not in cols or "identifier" not in cols:
+            raise MoodleError(f"Moodle id map {path}: needs the columns student_id and identifier "
+                              f"(has: {', '.join(cols) or 'none'})")
+        out = {}
+        for line, row in enumerate(reader, start=2):
+            sid, ident = (row["student_id"] or "").strip(), (row["identifier"] or "").strip()
+            if not sid or not ident:
+                raise MoodleError(f"Moodle id map {path}, line {line}: empty student_id or identifier")
+            if sid in out and out[sid] != ident:
+                raise MoodleError(f"Moodle id map {path}, line {line}: {sid} is mapped twice")
+            out[sid] = ident
+    return out
 
 
 def student_id_for(value: str, identify_by: str, by_identifier: dict[str, str] | None) -> tuple[str, str]:
@@ -179,7 +194,12 @@ def write_record(course: CourseDir, slug: str, identities: dict[int, Identity]) 
 
 def read_roster(course: CourseDir) -> dict[str, dict[str, str]]:
     """``roster.csv``: student id -> {full_name, email, id_number} ({} when there is none yet)."""
-    return {r["student_id"]: r for r in _read_csv(roster_path(course)) if r.get("student_id")}
+    return read_roster_file(roster_path(course))
+
+
+def read_roster_file(path: Path) -> dict[str, dict[str, str]]:
+    """A roster file (see :func:`read_roster`)."""
+    return {r["student_id"]: r for r in _read_csv(Path(path)) if r.get("student_id")}
 
 
 def update_roster(course: CourseDir, identities: dict[int, Identity]) -> str:
