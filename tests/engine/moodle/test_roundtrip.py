@@ -57,6 +57,12 @@ def trip(tmp_path_factory):
     hub.write_bytes(mf.answered(release, "good"))
     nbg.submit(course, fx.SLUG, "s_hub", hub)
     outcomes = {o.student: o for o in batch.autograde(course, fx.SLUG, jobs=2, limits=LIMITS, progress=False)}
+    # on a machine loaded far beyond its cores a kernel's output can miss its deadline; the kit then says
+    # "arvioi uudelleen (--force)", and so does this test, once, for those students only
+    again = [s for s, o in outcomes.items() if "IOPub" in o.reason]
+    if again:
+        outcomes.update({o.student: o for o in batch.autograde(course, fx.SLUG, students=again, force=True, jobs=1,
+                                                                limits=LIMITS, progress=False)})
     assert feedback.generate(course, fx.SLUG, say=lambda _: None)["leaks"] == []
     return course, files, outcomes
 
