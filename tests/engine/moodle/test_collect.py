@@ -178,3 +178,31 @@ def test_bad_input_is_a_clear_error_and_nothing_is_placed(course, capsys, tmp_pa
     with pytest.raises(MoodleError, match="worksheet.csv: no such file"):
         collect.collect(c, fx.SLUG, files.folders, tmp_path / "worksheet.csv")
     assert not c.step_dir("submitted").exists() or not any(c.step_dir("submitted").iterdir())
+
+
+def test_a_file_damaged_inside_the_zip_is_named_and_the_rest_goes_on(course, tmp_path):
+    c, files = course
+    notebook = mf.answered(json.loads(c.release_notebook(fx.SLUG).read_text()), "good")
+    damaged = tmp_path / "rikki.zip"
+    import zipfile
+
+    with zipfile.ZipFile(damaged, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("Matti Meikäläinen_1048213_assignsubmission_file/99_kokeilu.ipynb", notebook)
+        z.writestr("Åsa Öhman-Kärkkäinen_1048214_assignsubmission_file/99_kokeilu.ipynb", notebook)
+    raw = bytearray(damaged.read_bytes())
+    at = raw.index(notebook[:200]) + 100  # Matti's copy, mid-file: its CRC no longer matches
+    raw[at:at + 4] = b"XXXX"
+    damaged.write_bytes(bytes(raw))
+    res = collect.collect(c, fx.SLUG, damaged, files.worksheet)
+    matti, asa = res.identities[1048213], res.identities[1048214]
+    assert matti.action == "not placed" and "damaged in the zip" in matti.detail and "rikki.zip" in matti.detail
+    assert asa.action == "placed"
+    kept = next((c.workspace / "moodle" / fx.SLUG / "originals").glob("rikki-*"))
+    assert list(kept.rglob("99_kokeilu.ipynb.UNREADABLE.txt"))
+
+
+def test_feedback_before_collect_says_what_to_do(course, capsys):
+    c, _ = course
+    assert cli.main(["moodle", "feedback", fx.SLUG, "--course-dir", str(c.root)]) == 2
+    assert f"run `crmkit moodle collect {fx.SLUG} SUBMISSIONS.zip --worksheet WORKSHEET.csv` first" in \
+        capsys.readouterr().err
