@@ -262,7 +262,7 @@ def collect(course: CourseDir, slug: str, zip_path, worksheet_path=None, setting
         if not files:
             who.action = NOTHING
             who.detail = f"Moodle: {who.status}" if who.status else ""
-            if pid in earlier and earlier[pid].action in (PLACED, UPDATED, UNCHANGED, KEPT):
+            if course.submitted_notebook(slug, who.student_id).exists():
                 who.action, who.detail = KEPT, "not in this zip – the submission placed before is kept"
             continue
         chosen, said = choose(slug, files, download.read, expected)

@@ -36,7 +36,7 @@ from pathlib import Path
 from crmkit.engine import moodle, status
 from crmkit.engine.coursedir import CourseDir
 from crmkit.engine.grades import gradebook, output
-from crmkit.engine.moodle import MoodleError, participants
+from crmkit.engine.moodle import MoodleError, collect, participants
 from crmkit.engine.moodle import worksheet as wsheet
 
 #: the fixed time of every entry in the feedback zip (the same pages give the same bytes)
@@ -143,7 +143,7 @@ def pack(course: CourseDir, slug: str, worksheet_path=None, settings=None) -> Re
             name = entry_name(who, slug)
             files.append((name, page.read_bytes()))
             out.entries.append((pid, who.student_id, name))
-        elif who.action not in ("nothing submitted", "not placed"):
+        elif who.action not in (collect.NOTHING, collect.NOT_PLACED):
             out.notes.append(f"{who.label} → {who.student_id}: no feedback page "
                              f"({page.relative_to(course.root)}); run `crmkit feedback {slug}` after autograde")
     mapped = {w.student_id for w in who_is.values()}

@@ -6,8 +6,9 @@ identity fields the site shows (``Email address``, ``ID number``). The student i
 field ``[moodle] identify_by`` names: through ``[moodle] id_map`` (CSV ``student_id,identifier``)
 when it is set, else the value itself (for ``email``, the part before "@", lower-cased).
 
-Without a worksheet a participant is matched by its participant id in this assignment's earlier
-record, else by a full name that only one student of the roster has. Nothing is guessed: a
+A participant the worksheet does not hold is matched by its participant id in this assignment's
+earlier record (participant ids belong to the assignment); without a worksheet, also by a full
+name that only one student of the roster has. Nothing is guessed: a
 participant that cannot be matched, or two participants that would become one student, stay
 unmatched with the reason.
 
@@ -135,11 +136,12 @@ def resolve(participants: dict[int, object], ws: Worksheet | None, settings, ear
             else:
                 who.student_id, who.why_not = student_id_for(ws.value(row, column), settings.identify_by,
                                                              by_identifier)
-        elif ws is not None:
-            who.why_not = f"not in the worksheet {ws.path.name}"
-        elif pid in earlier and earlier[pid].student_id:
+        elif pid in earlier and earlier[pid].student_id:  # this assignment's participant id, mapped before
             before = earlier[pid]
             who.student_id, who.email, who.id_number = before.student_id, before.email, before.id_number
+            who.full_name = who.full_name or before.full_name
+        elif ws is not None:
+            who.why_not = f"not in the worksheet {ws.path.name}"
         else:
             same = [s for s, r in roster.items() if r.get("full_name") == who.full_name]
             if len(same) == 1:
