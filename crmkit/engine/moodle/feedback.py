@@ -83,7 +83,7 @@ def comment(slug: str, r: gradebook.Result, messages: dict[str, str]) -> str:
         elif c.cell_type == "markdown":
             text += " (käsin arvioitu)"
         elif c.score < c.max_score:
-            why = messages.get(c.name, "")
+            why = messages.get(c.name, "").rstrip(". ")
             text += " – ei mennyt läpi" + (f": {why}" if why else "")
         parts.append(text)
     head = f"{slug}: {_fi(r.score)} / {_fi(r.max_score)} pistettä"

@@ -118,7 +118,7 @@ def test_feedback_zip_and_worksheet_match_the_input_one_for_one(trip, capsys):
                                          "t2_osuus_testit 1/1; t3_perustelu 0/2 (käsin arvioitu).")
     asa = row[1048214][note]
     assert row[1048214][grade] == "4.00"
-    assert "t2_osuus_testit 0/1 – ei mennyt läpi: Anna osuus desimaalilukuna (0.25), ei prosentteina." in asa
+    assert "t2_osuus_testit 0/1 – ei mennyt läpi: Anna osuus desimaalilukuna (0.25), ei prosentteina; " in asa
     assert "t1_mediaani_testit 0/2 – ei mennyt läpi: (ei vastattu)" in row[1048215][note]  # the stub left
     assert row[1048222][grade] == "" and row[1048222][note].startswith("99_kokeilu: palautustasi ei voitu arvioida:")
     for pid in (1048219, 1048220, 1048221, 1048223, 1048224):  # nothing graded: the rows as downloaded
