@@ -24,6 +24,8 @@ COMMANDS = {
     "feedback": ("crmkit.cli.commands.feedback",
                  "nbgrader's HTML feedback with the hidden tests removed; failed submissions say why"),
     "grades": ("crmkit.cli.commands.grades", "weighted final grades (H-5) from the gradebook; Moodle CSV"),
+    "moodle": ("crmkit.cli.commands.moodle",
+               "Moodle round trip: collect its submissions zip; feedback zip and grading worksheet back"),
     "profile": ("crmkit.cli.commands.profile",
                 "competence profile per learning outcome (HTML + CSV) for a student or --all"),
     "report": ("crmkit.cli.commands.report",

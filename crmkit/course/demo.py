@@ -11,14 +11,18 @@ Steps (each a function in :data:`STEPS`; later issues add the teacher's flow aft
    ``grading/submitted/`` (graded with the class in step 6: it must get every autograded point);
 5. ``class``: a simulated class of ``--students N`` (default 20) derived deterministically from the
    solutions (:mod:`crmkit.course.demo_class`: strong, typical, weak, unanswered, wrong answers, one
-   missing, one that never terminates, one corrupt file) submitted into ``grading/submitted/``;
+   missing, one that never terminates, one corrupt file) submitted through Moodle: a generated
+   *Download all submissions* zip and grading worksheet per assignment
+   (:mod:`crmkit.course.demo_moodle`), placed into ``grading/submitted/`` by ``crmkit moodle collect``;
 6. ``grade``: ``crmkit autograde`` of the solution and the class (nbgrader's Autograde converter,
    parallel, sandboxed, warm kernels), then simulated hand grades for the free-text cells
    (nbgrader's Gradebook, ``manual_score``);
 7. ``results``: the grading module's weighted grades and Moodle CSV (``crmkit grades``), competence
    profiles (``crmkit profile --all``), the class report (``crmkit report``) and the feedback
    without hidden tests (``crmkit feedback``, assignments in parallel);
-8. a short summary: what was done, the scores, where each output is.
+8. ``moodle``: back to Moodle – per assignment the feedback-files zip and the filled grading
+   worksheet (``crmkit moodle feedback``; the grade-import CSV is written in ``results``);
+9. a short summary: what was done, the scores, where each output is.
 
 Re-running is safe: an existing demo submission is never overwritten silently; the new one gets a
 timestamped student id unless ``--force`` is given.
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from crmkit.course import demo_class, gates
+from crmkit.course import demo_class, demo_moodle, gates
 from crmkit.course.world.generate import write_world
 from crmkit.engine import cells, feedback, nbg, status
 from crmkit.engine.autograde.batch import autograde_many, worker_pool
@@ -42,6 +46,9 @@ from crmkit.engine.autograde.sandbox import Limits, sandbox_available
 from crmkit.engine.coursedir import CourseDir
 from crmkit.engine.grades import final, moodle, report
 from crmkit.engine.grades import profile as prof
+from crmkit.engine.grades.policy import MoodleSettings
+from crmkit.engine.moodle import collect as moodle_collect
+from crmkit.engine.moodle import feedback as moodle_feedback
 from crmkit.runtime.errors import KitError
 
 DEFAULT_STUDENT = "demo_solution"
@@ -187,21 +194,34 @@ def step_autograde(demo: Demo) -> None:
 
 
 def step_class(demo: Demo) -> None:
-    """A simulated class, derived deterministically from the solutions, into grading/submitted/."""
+    """A simulated class, derived deterministically from the solutions, submitted through Moodle's
+    files: a generated *Download all submissions* zip and grading worksheet per assignment, placed
+    into grading/submitted/ by ``crmkit moodle collect``."""
     if not demo.students:
         return
     demo.roster = demo_class.roster(demo.students)
-    demo.say(f"[5] submitting a simulated class of {demo.students} students for {len(demo.slugs)} assignment(s) ...")
+    demo.say(f"[5] a simulated class of {demo.students} students submits {len(demo.slugs)} assignment(s) in Moodle; "
+             "collecting Moodle's zips ...")
     written = kept = 0
+    odd = []
     for slug in _progress(demo.slugs, desc="class", unit="assignment"):
-        w, k = demo_class.submit_class(demo.course, slug, demo.roster)
-        written, kept = written + w, kept + k
+        notebooks = demo_class.class_notebooks(demo.course, slug, demo.roster)
+        zip_path, ws_path = demo_moodle.download(demo.course, slug, demo.roster, notebooks)
+        res = moodle_collect.collect(demo.course, slug, zip_path, ws_path, MoodleSettings())
+        written += len(res.by_action(moodle_collect.PLACED, moodle_collect.UPDATED))
+        kept += len(res.by_action(moodle_collect.UNCHANGED))
+        odd += [f"    {slug}: {w.label} → {w.student_id or '?'}: {w.action}" + (f" – {w.detail}" if w.detail else "")
+                for w in res.attention]
     kinds = {}
     for _, profile in demo.roster:
         kinds[profile] = kinds.get(profile, 0) + 1
     demo.note(f"simulated class: {demo.students} students ({', '.join(f'{v} {k}' for k, v in kinds.items())}); "
               f"{written} submission(s) written, {kept} unchanged")
-    demo.note(f"    submissions: {demo.rel(demo.course.step_dir('submitted'))}/<student>/<slug>/")
+    demo.note(f"    Moodle's files: {demo.rel(demo.course.workspace / 'demo' / 'moodle')}/<slug>/submissions.zip "
+              "and worksheet.csv, collected by `crmkit moodle collect`")
+    demo.lines += odd
+    demo.note(f"    submissions: {demo.rel(demo.course.step_dir('submitted'))}/<student>/<slug>/; "
+              f"report: {demo.rel(demo.course.workspace / 'moodle')}/<slug>/collect-report.txt")
 
 
 def step_grade(demo: Demo) -> None:
@@ -269,8 +289,9 @@ def step_results(demo: Demo) -> None:
 
     def grades() -> str:
         res = final.write(course, allow_pending=True)
-        moodle.write(course.workspace / "moodle.csv", res.policy, res.grades)
-        return f"{demo.rel(res.path)}, {demo.rel(course.workspace / 'moodle.csv')}"
+        _, left_out = moodle.write(course.workspace / "moodle.csv", res.policy, res.grades)
+        return (f"{demo.rel(res.path)}, {demo.rel(course.workspace / 'moodle.csv')}"
+                + (f" ({len(left_out)} student(s) left out of the Moodle file: {'; '.join(left_out)})" if left_out else ""))
 
     def profiles() -> str:
         prof.write_profiles(course)
@@ -292,9 +313,26 @@ def step_results(demo: Demo) -> None:
     demo.note(f"    feedback: {demo.rel(course.step_dir('feedback'))}/<student>/<slug>/<slug>.html")
 
 
+def step_moodle(demo: Demo) -> None:
+    """Back to Moodle: per assignment the feedback-files zip and the filled grading worksheet
+    (``crmkit moodle feedback``); the grade-import CSV was written in ``results``."""
+    if not demo.students:
+        return
+    demo.say("[8] feedback zips and grading worksheets for Moodle ...")
+    for slug in demo.slugs:
+        try:
+            res = moodle_feedback.pack(demo.course, slug, settings=MoodleSettings())
+        except KitError as e:
+            demo.note(f"moodle feedback {slug}: NOT made: {str(e).strip().splitlines()[0]}")
+            continue
+        demo.note(f"moodle feedback {slug}: {len(res.entries)} feedback file(s) in "
+                  f"{demo.rel(res.zip_path) if res.zip_path else '(no zip)'}, {len(res.filled)} row(s) filled in "
+                  f"{demo.rel(res.worksheet_path) if res.worksheet_path else '(no worksheet)'}")
+
+
 #: the demo's steps in order; each takes the shared :class:`Demo`
 STEPS = [("data", step_data), ("release", step_release), ("student", step_student), ("autograde", step_autograde),
-         ("class", step_class), ("grade", step_grade), ("results", step_results)]
+         ("class", step_class), ("grade", step_grade), ("results", step_results), ("moodle", step_moodle)]
 
 
 def run_demo(course: CourseDir, slugs: list[str] | None = None, *, student: str = DEFAULT_STUDENT,

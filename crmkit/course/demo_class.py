@@ -108,24 +108,33 @@ def _write_submission(course: CourseDir, slug: str, student: str, data: bytes) -
     return True
 
 
-def submit_class(course: CourseDir, slug: str, students: list[tuple[str, str]]) -> tuple[int, int]:
-    """Submit every student's notebook of ``slug``; returns (written, unchanged)."""
+def class_notebooks(course: CourseDir, slug: str, students: list[tuple[str, str]]) -> dict[str, bytes]:
+    """Every submitting student's notebook of ``slug`` as the bytes they would upload (the missing
+    student has none)."""
     slugs = course.assignments()
     source_nb = cells.read(course.source_notebook(slug))
     release_nb = cells.read(course.release_notebook(slug))
-    written = kept = 0
-    _roster_to_gradebook(course, [s for s, _ in students])
+    out = {}
     for student, profile in students:
         if profile == "missing":
             continue
         seed = f"{student}:{slug}"
         if profile == "corrupt" and slug == slugs[-1]:
             good = nbformat.writes(student_notebook(source_nb, release_nb, "typical", seed)).encode("utf-8")
-            data = good[: len(good) // 3]  # cut off mid-file, as a broken upload would be
+            out[student] = good[: len(good) // 3]  # cut off mid-file, as a broken upload would be
         else:
             kind = profile if profile not in ("loop", "corrupt") else "typical"
             nb = student_notebook(source_nb, release_nb, kind, seed, loop=(profile == "loop" and slug == slugs[0]))
-            data = nbformat.writes(nb).encode("utf-8")
+            out[student] = nbformat.writes(nb).encode("utf-8")
+    return out
+
+
+def submit_class(course: CourseDir, slug: str, students: list[tuple[str, str]]) -> tuple[int, int]:
+    """Submit every student's notebook of ``slug`` straight into grading/submitted/ (the demo goes
+    through Moodle's files instead: :mod:`crmkit.course.demo_moodle`); returns (written, unchanged)."""
+    written = kept = 0
+    _roster_to_gradebook(course, [s for s, _ in students])
+    for student, data in class_notebooks(course, slug, students).items():
         if _write_submission(course, slug, student, data):
             written += 1
         else:

@@ -8,7 +8,8 @@ It knows nbgrader and a course directory (:mod:`.coursedir`), never this course'
 * :mod:`.status` – the autograde status file: its one reader and writer;
 * :mod:`.autograde` – parallel, sandboxed autograding with warm kernels;
 * :mod:`.feedback` – feedback pages that never show hidden tests;
-* :mod:`.grades` – policy, final grades H-5, competence profiles, class report, Moodle;
+* :mod:`.grades` – policy, final grades H-5, competence profiles, class report, Moodle's grade import;
+* :mod:`.moodle` – Moodle's files: the submissions zip in, the feedback zip and grading worksheet out;
 * :mod:`.jupyter_env` – Jupyter's state kept out of the user's home.
 
 It may import the student runtime (:mod:`crmkit.runtime`), nothing else of the kit.

@@ -6,8 +6,10 @@
 Reads the policy (validated), the gradebook, the autograde status files and, for absence rules,
 the attendance CSV; writes one row per student (see crmkit.engine.grades.final). Refuses
 while work waits for grading, listing it, unless ``--allow-pending`` (the grades are then marked
-provisional and never written to Moodle). Exit status: 0 done, 2 bad input, 3 refused (pending),
-1 written but some students could not go to the Moodle file.
+provisional and never written to Moodle). Students the Moodle file cannot hold (no known Moodle
+identifier, no final grade) are listed first and left out (crmkit.engine.grades.moodle says why).
+Exit status: 0 done, 2 bad input, 3 refused (pending), 1 written but some students could not go to
+the Moodle file.
 """
 
 from __future__ import annotations
@@ -57,12 +59,15 @@ def run(args: argparse.Namespace) -> int:
     if pol.uncounted():
         print(f"not counted by the policy: {', '.join(pol.uncounted())}")
     if args.moodle:
-        message, unmapped = moodle.write(args.moodle, pol, res.grades)
+        _, _, left_out = moodle.table(pol, res.grades)
+        if left_out:  # listed before the file is written: each would stop or spoil Moodle's import
+            print(f"Moodle: NOT written for {len(left_out)} student(s):", file=sys.stderr)
+            for line in left_out:
+                print(f"  - {line}", file=sys.stderr)
+        message, _ = moodle.write(args.moodle, pol, res.grades)
         print(message)
         if res.provisional:
-            print("Moodle: provisional grades are left empty.")
-        if unmapped:
-            print(f"Moodle: NOT written for {len(unmapped)} student(s) missing from {pol.moodle.id_map}: "
-                  + ", ".join(unmapped), file=sys.stderr)
+            print("Moodle: provisional grades are left out (an empty grade would erase one in Moodle).")
+        if left_out:
             return 1
     return 0

@@ -1,81 +1,97 @@
 """The Moodle grade-import CSV: one identifier column, then one column per grade item.
 
-Columns: the identifier (``[moodle] id_column``, default ``ID number``), then each category's
-percentage (``<title> (%)``), then the final grade (``[moodle] grade_column``, default
-``Arvosana``) with the fail grade written as ``[moodle] fail_value`` (default ``0``, for a 0–5
-grade item). UTF-8, comma-separated, a decimal point. A student without a grade (not given, see
-the final-grades notes) or with a provisional grade (``--allow-pending``) gets an empty grade
-cell, which Moodle's import leaves alone.
+Columns: the identifier (``[moodle] id_column``: ``ID number`` or ``Email address`` after
+``[moodle] identify_by``), then each category's percentage (``<title> (%)``), then the final grade
+(``[moodle] grade_column``, default ``Arvosana``) with the fail grade written as ``[moodle]
+fail_value``. UTF-8, comma-separated, numbers with a decimal point and no thousands separator.
 
-The identifier is the nbgrader student id unless ``[moodle] id_map`` names a CSV with the columns
-``student_id`` and ``identifier`` (e.g. the Moodle ID number or e-mail address of each student).
+How Moodle's *Import grades from CSV* really behaves (``grade/import/csv/classes/load_data.php``,
+``grade/import/lib.php``, ``lib/grade/grade_item.php``), and what this file does about it:
+
+* **An unknown user aborts the whole import.** A row whose identifier matches no Moodle user
+  (``check_user_exists`` → ``usermappingerror``), and a row with an empty identifier
+  (``usermappingerrorusernotfound``), stop the import and nothing is imported. So every student's
+  identifier is looked up before writing – in ``[moodle] id_map`` if set, else in the roster the
+  grading worksheets filled (``grading/moodle/roster.csv``, see :mod:`crmkit.engine.moodle.participants`),
+  else (``identify_by = "id_number"`` only) the student id itself – and when a roster exists, an
+  identifier it does not hold is not written. Every student left out is listed with the reason.
+* **An empty cell is "no grade" – and erases a grade already in Moodle.** ``update_grade_item``
+  turns ``""`` and ``"-"`` into null, and ``grade_import_commit`` passes it to
+  ``grade_item::update_final_grade``, which only leaves a grade alone for ``false``. So a student
+  without a final grade (not given, or provisional with ``--allow-pending``) is left out of the file
+  and listed, instead of a row that would wipe their grade in Moodle.
+* **Decimals.** Numbers are read with ``unformat_float($value, true)``; a number it cannot read
+  aborts the import (``badgrade``). The kit writes ``73.50``: a decimal point, no spaces.
+* **The H–5 scale.** On a numeric grade item 0–5 (the default) H is ``fail_value = "0"``. On a
+  Moodle scale (e.g. a site or course scale ``H,1,2,3,4,5``) set ``fail_value = "H"``: the import
+  matches a scale item by its exact name (``array_search`` over the trimmed items, with *Verbose
+  scales* on) and aborts on any other value.
 
 Importing in Moodle: *Grades → Import → CSV file*, choose the file, encoding UTF-8, separator
-comma; under *Identify user* map the column ``ID number`` to the user field "ID number" (or the
-column you configured to "Email address"); under *Grade item mappings* map each column to its
-grade item (or "new grade item"); *Upload grades*.
+comma; under *Identify user* map the identifier column to the user field ("ID number" or "Email
+address"); under *Grade item mappings* map each column to its grade item (or "new grade item");
+*Upload grades*.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from crmkit.engine.grades import output
 from crmkit.engine.grades.final import StudentGrade, round_percent
-from crmkit.engine.grades.policy import Policy
-from crmkit.runtime.errors import KitError
+from crmkit.engine.grades.policy import IDENTIFY_BY, Policy
+from crmkit.engine.moodle.participants import read_id_map, read_roster_file
+
+#: the roster the grading worksheets fill, relative to the course directory (crmkit.engine.moodle.participants)
+ROSTER = Path("grading") / "moodle" / "roster.csv"
 
 
-class MoodleError(KitError, ValueError):
-    pass
-
-
-def read_id_map(path: Path) -> dict[str, str]:
-    if not path.exists():
-        raise MoodleError(f"Moodle id map {path} does not exist (columns: student_id,identifier)")
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        cols = reader.fieldnames or []
-        if "student_id" not in cols or "identifier" not in cols:
-            raise MoodleError(f"Moodle id map {path}: needs the columns student_id and identifier "
-                              f"(has: {', '.join(cols) or 'none'})")
-        out = {}
-        for line, row in enumerate(reader, start=2):
-            sid, ident = (row["student_id"] or "").strip(), (row["identifier"] or "").strip()
-            if not sid or not ident:
-                raise MoodleError(f"Moodle id map {path}, line {line}: empty student_id or identifier")
-            if sid in out and out[sid] != ident:
-                raise MoodleError(f"Moodle id map {path}, line {line}: {sid} is mapped twice")
-            out[sid] = ident
-    return out
+def identifiers(policy: Policy) -> tuple[dict[str, str], set[str] | None, str]:
+    """(student id -> identifier from id_map or the roster, the identifiers Moodle is known to have
+    or None when no roster holds them, where they came from)."""
+    m = policy.moodle
+    roster = read_roster_file(Path(policy.root) / ROSTER)
+    column = m.identify_by  # "email" or "id_number": the roster's column of the identifying field
+    known = {r[column] for r in roster.values() if r.get(column)} or None
+    if m.id_map:
+        return read_id_map(m.id_map), known, str(m.id_map)
+    return {s: r[column] for s, r in roster.items() if r.get(column)}, known, str(ROSTER)
 
 
 def table(policy: Policy, grades: list[StudentGrade]) -> tuple[list[str], list[list[str]], list[str]]:
-    """Header, rows and the students that could not be written (not in the id map)."""
+    """Header, rows, and the students left out, each as ``"<student>: <why>"`` (see the module)."""
     m = policy.moodle
-    ids = read_id_map(m.id_map) if m.id_map else None
+    ids, known, source = identifiers(policy)
+    field_name = IDENTIFY_BY[m.identify_by]
     header = [m.id_column] + [f"{c.title} (%)" for c in policy.categories] + [m.grade_column]
-    rows, unmapped = [], []
+    rows, left_out = [], []
     for g in grades:
-        ident = g.student if ids is None else ids.get(g.student)
-        if ident is None:
-            unmapped.append(g.student)
+        ident = ids.get(g.student)
+        if ident is None and not m.id_map and m.identify_by == "id_number":
+            ident = g.student  # the student id is the ID number
+        if not ident:
+            left_out.append(f"{g.student}: no {field_name} known (not in {source}) – Moodle would stop the whole import")
+            continue
+        if known is not None and ident not in known:
+            left_out.append(f"{g.student}: {field_name} {ident} is in no grading worksheet collected "
+                            f"({ROSTER}) – an unknown user stops Moodle's whole import")
+            continue
+        grade = "" if g.provisional else g.grade  # a provisional grade never goes to Moodle
+        if not grade:
+            why = "provisional grade" if g.provisional else "no final grade (" + "; ".join(g.notes) + ")"
+            left_out.append(f"{g.student}: {why} – an empty grade would erase the grade in Moodle")
             continue
         row = [ident]
         for c in policy.categories:
             v = g.categories.get(c.name)
-            row.append("" if v is None else f"{round_percent(v, policy.decimals):f}")
-        grade = "" if g.provisional else g.grade  # a provisional grade never goes to Moodle
-        if grade == policy.fail_grade:
-            grade = m.fail_value
-        row.append(grade)
+            row.append("-" if v is None else f"{round_percent(v, policy.decimals):f}")
+        row.append(m.fail_value if grade == policy.fail_grade else grade)
         rows.append(row)
-    return header, rows, unmapped
+    return header, rows, left_out
 
 
 def write(path, policy: Policy, grades: list[StudentGrade]) -> tuple[str, list[str]]:
-    """Write Moodle's grade-import CSV; returns (what output.write said, the students left out)."""
+    """Write Moodle's grade-import CSV; returns (what output.write said, the students left out and why)."""
 
-    header, rows, unmapped = table(policy, grades)
-    return output.write(Path(path), output.csv_text(header, rows)), unmapped
+    header, rows, left_out = table(policy, grades)
+    return output.write(Path(path), output.csv_text(header, rows)), left_out

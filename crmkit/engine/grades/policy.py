@@ -48,7 +48,13 @@ _SCALE_KEYS = {"fail", "thresholds"}
 _RULE_KEYS = {"type", "over", "effect"}
 _ATTENDANCE_KEYS = {"file"}
 _PROFILE_KEYS = {"threshold", "exclude", "outcomes"}
-_MOODLE_KEYS = {"id_column", "id_map", "fail_value", "grade_column"}
+_MOODLE_KEYS = {"id_column", "id_map", "fail_value", "grade_column", "identify_by", "timezone", "worksheet_headers"}
+#: the Moodle user fields that can identify a student, and the grade-import column named after each
+#: (Moodle's language strings ``idnumber`` = "ID number", ``email`` = "Email address", lang/en/moodle.php)
+IDENTIFY_BY = {"id_number": "ID number", "email": "Email address"}
+#: the grading worksheet's columns the kit reads or fills (keys of ``[moodle] worksheet_headers``)
+WORKSHEET_KEYS = ("identifier", "full_name", "email", "id_number", "status", "grade", "maximum_grade", "scale",
+                  "last_modified_submission", "last_modified_grade", "feedback_comments")
 
 
 class PolicyError(KitError):
@@ -89,12 +95,21 @@ class Rule:
 
 @dataclass(frozen=True)
 class MoodleSettings:
-    """How ``crmkit grades --moodle`` writes Moodle's grade-import CSV."""
+    """How the kit meets Moodle: who is who, and how the grade-import CSV is written.
 
-    id_column: str = "ID number"  # the identifier column Moodle maps to a user field
-    id_map: Path | None = None  # CSV student_id,identifier; None: the nbgrader student id is the identifier
-    fail_value: str = "0"  # what the fail grade (H) becomes in Moodle (0 on a 0-5 grade item)
+    ``identify_by`` names the Moodle user field that identifies a student both ways (the grading
+    worksheet's column of that field maps a participant to a student id; the grade import finds the
+    user by it). ``id_map`` (CSV ``student_id,identifier``) maps that field's value to the nbgrader
+    student id; without it the value itself is the student id (for ``email``: the part before "@").
+    """
+
+    id_column: str = "ID number"  # the grade-import CSV's identifier column (default: after identify_by)
+    id_map: Path | None = None  # CSV student_id,identifier; None: see the class docstring
+    fail_value: str = "0"  # what the fail grade (H) becomes in Moodle (0 on a 0-5 grade item, "H" on a scale)
     grade_column: str = "Arvosana"  # the final grade's column
+    identify_by: str = "id_number"  # "id_number" or "email" (keys of IDENTIFY_BY)
+    timezone: str = "Europe/Helsinki"  # the time zone of the dates in the grading worksheet (the downloader's)
+    worksheet_headers: tuple = ()  # ((key, header), ...) overriding the English worksheet headers
 
 
 @dataclass
@@ -394,11 +409,34 @@ def load(course: CourseDir, path: str | os.PathLike | None = None, *,
     if id_map is not None and (not isinstance(id_map, str) or not id_map):
         problems.append("[moodle] id_map: a CSV file student_id,identifier relative to the course directory")
         id_map = None
+    identify_by = moodle_raw.get("identify_by", "id_number")
+    if identify_by not in IDENTIFY_BY:
+        problems.append(f"[moodle] identify_by = {identify_by!r}: use one of "
+                        + ", ".join(repr(k) for k in IDENTIFY_BY))
+        identify_by = "id_number"
+    tz = moodle_raw.get("timezone", "Europe/Helsinki")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(str(tz))
+    except Exception:  # noqa: BLE001 - any failure means the name is unusable here
+        problems.append(f"[moodle] timezone = {tz!r}: not a time zone name such as \"Europe/Helsinki\"")
+        tz = "Europe/Helsinki"
+    headers = moodle_raw.get("worksheet_headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) and v for v in headers.values()):
+        problems.append("[moodle] worksheet_headers: a table of column names, e.g. { grade = \"Arvosana\" }")
+        headers = {}
+    for key in headers:
+        if key not in WORKSHEET_KEYS:
+            problems.append(f"[moodle] worksheet_headers: unknown key {key!r} (allowed: {', '.join(WORKSHEET_KEYS)})")
     moodle = MoodleSettings(
-        id_column=str(moodle_raw.get("id_column", "ID number")),
+        id_column=str(moodle_raw.get("id_column", IDENTIFY_BY[identify_by])),
         id_map=(Path(id_map) if Path(id_map).is_absolute() else course.root / id_map) if id_map else None,
         fail_value=str(moodle_raw.get("fail_value", "0")),
         grade_column=str(moodle_raw.get("grade_column", "Arvosana")),
+        identify_by=identify_by,
+        timezone=str(tz),
+        worksheet_headers=tuple((k, v) for k, v in headers.items() if k in WORKSHEET_KEYS),
     )
 
     for key in ("course", "title"):

@@ -30,7 +30,8 @@ def test_moodle_csv_format(tmp_path, capsys):
     moodle = tmp_path / "moodle.csv"
     code = cli.main(["grades", "--course-dir", str(root), "--policy", str(POLICY), "--allow-pending",
                      "--out", str(tmp_path / "final.csv"), "--moodle", str(moodle)])
-    assert code == 0, capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert code == 1, out  # s3 could not go to the Moodle file (listed)
     raw = moodle.read_bytes()
     assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw
     rows = list(csv.reader(raw.decode("utf-8").splitlines()))
@@ -39,8 +40,11 @@ def test_moodle_csv_format(tmp_path, capsys):
     # s1: 16 + 35 + 22.5 = 73.5 -> 3
     assert by["s1"] == ["s1", "80.00", "70.00", "75.00", "3"]
     assert by["s2"] == ["s2", "10.00", "10.00", "10.00", "0"]  # H is 0 on a 0-5 grade item
-    assert by["s3"][4] == ""  # provisional (the memo is not graded yet): never sent to Moodle
-    assert "provisional grades are left empty" in capsys.readouterr().out
+    # s3 is provisional (the memo is not graded yet): never sent to Moodle, and no empty row either –
+    # Moodle's import turns an empty cell into "no grade" and would erase a grade already there
+    assert "s3" not in by
+    assert "s3: provisional grade – an empty grade would erase the grade in Moodle" in err
+    assert err.index("NOT written") < len(err) and "provisional grades are left out" in out
 
 
 def test_moodle_id_map_and_unmapped_students(tmp_path, capsys):
