@@ -103,6 +103,9 @@ def test_demo_small_class_end_to_end(tmp_path, monkeypatch, capsys):
     lines = cells.hidden_lines(cells.read(course_at(course).source_notebook(fx.SLUG)))
     pages = list((course / "grading" / "feedback").glob(f"opiskelija*/{fx.SLUG}/*.html"))
     assert len(pages) == 3 and not any(feedback.leaks(p.read_text(), lines) for p in pages)
+    # the class page has the week's mistakes section (its ranking is proven in tests/engine/grades/test_mistakes.py)
+    report = (course / "grading" / "reports" / "class.html").read_text(encoding="utf-8")
+    assert f"Yleisimmät virheet / most common mistakes: {fx.SLUG}" in report
     digest = demo_class.class_digest(course_at(course), fx.SLUG)
     # again: the same class (deterministic), nothing regraded
     assert cli.main(["demo", "--course-dir", str(course), "--students", "4"]) == 0

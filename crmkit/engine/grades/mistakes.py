@@ -134,7 +134,7 @@ def render_section(slug: str, exercises: list[Exercise], per_student: bool = Fal
     for e in exercises:
         if not e.graded:
             continue
-        listed = "".join(f"<li>{m.students.__len__()} × {html.esc(m.message)}"
+        listed = "".join(f"<li>{len(m.students)} × {html.esc(m.message)}"
                          + (f' <span class="muted">({m.variants} muotoa, luvut vaihtelevat)</span>' if m.variants > 1 else "")
                          + (f' <span class="muted">– {html.esc(", ".join(m.students))}</span>' if per_student else "")
                          + "</li>" for m in e.mistakes[:top])
