@@ -515,7 +515,7 @@ def answer_in_visible_test_problems(nb, name: str = "notebook") -> list[str]:
 
 
 def wrong_count_problems(nb, slug: str) -> list[str]:
-    """Gate 8 (count): a lesson carries at least 3 named wrong answers (00_aloitus at least 1)."""
+    """Gate 8 (count): a lesson carries at least 3 named wrong answers (the assessments none)."""
     need = MIN_WRONG.get(slug, DEFAULT_MIN_WRONG)
     have = sum(len((c.metadata.get("crmkit") or {}).get("wrong", []) or []) for c in nb.cells if is_answer(c))
     return [] if have >= need else [f"{slug}: {have} named wrong answer(s); at least {need} needed"]
@@ -571,9 +571,19 @@ def _run_variant(client, nb, index: int, source: str):
     return variant
 
 
+def _without_magics(source: str) -> str:
+    """Cell source with IPython's magic and shell lines (``%…``, ``!…``) blanked, for ``compile``."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
 def _try_wrong(client, nb, i: int, w: dict, tests: list[int], name: str) -> list[str]:
     where = f"{name}: {label(nb, i)}, wrong answer {w.get('name')!r}"
-    answer = _run_variant(client, nb, i, replace_solution(nb.cells[i].source, w["source"]))
+    wrong_cell = replace_solution(nb.cells[i].source, w["source"])
+    try:  # a wrong answer that does not compile would only show a misleading NameError further on
+        compile(_without_magics(wrong_cell), where, "exec")
+    except SyntaxError as e:
+        return [f"{where}: its code does not compile ({e.msg}, line {e.lineno}): fix its indentation or syntax"]
+    answer = _run_variant(client, nb, i, wrong_cell)
     own = failure_text(answer)
     seen = []
     for j in tests:
