@@ -24,6 +24,7 @@ SPANS = [("2010", "2010-12-01", 13, "skip"), ("2019", "2019-06-01", 30, "guest")
 #: notebook -> what its output must say about the data it lacks (said, not failed)
 NOTEBOOKS = {
     "projekti": "myyntiputken tauluja",
+    "03_segmentointi": "aineistosta puuttuu tietoja",
     "06_kannattavuus": "asiakkaan tulos (profit) on sama kuin myyntikate",
 }
 
