@@ -32,6 +32,7 @@ from traitlets import Unicode
 from crmkit.engine import cells, status
 from crmkit.engine.coursedir import CourseDir
 from crmkit.engine.jupyter_env import isolate_jupyter_state
+from crmkit.runtime.lesson import SKIPPED_CHECK
 
 _TAG = re.compile(r"<[^>]+>")
 HIDDEN_FAILED = "Piilotettu testi ei mennyt läpi (piilotettujen testien koodia ei näytetä palautteessa)."
@@ -94,6 +95,14 @@ def failure_messages(nb, hidden: set[str]) -> dict[str, str]:
                 (f"{ename}: {first}" if first else ename)
             break
     return found
+
+
+def skipped_checks(nb) -> list[str]:
+    """Grade ids of the test cells of an executed notebook that said their check cannot be computed
+    from this data (:func:`crmkit.runtime.lesson.skip_check`): the teacher grades them by hand."""
+    return [cells.grade_id(cell) for cell in nb.cells
+            if cells.is_test(cell) and any(SKIPPED_CHECK in "".join(o.get("text", "")) for o in cell.get("outputs", [])
+                                           if o.get("output_type") == "stream")]
 
 
 class HideHiddenTests(NbGraderPreprocessor):

@@ -170,6 +170,18 @@ def scores(course: CourseDir, slug: str, student: str) -> Score:
         return Score(slug, student, sub.score, sub.max_score, sub.code_score, sub.max_code_score, cells)
 
 
+def leave_to_teacher(course: CourseDir, slug: str, student: str, grade_ids: list[str]) -> None:
+    """Score autograded cells ``grade_ids`` 0 and mark them for hand grading in Formgrader: their
+    check could not be computed from the data, so the teacher gives the points (never for free)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course_id=course.course_id) as gb:
+        for nb in gb.find_submission(slug, student).notebooks:
+            for grade in nb.grades:
+                if grade.name in grade_ids:
+                    grade.auto_score, grade.needs_manual_grade = 0.0, True
+        gb.db.commit()
+
 
 class StripWrongAnswers(NbGraderPreprocessor):
     """Remove the teacher-only ``crmkit.wrong`` metadata (named wrong answers) from a release.

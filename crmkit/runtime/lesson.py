@@ -125,12 +125,16 @@ def setup(min_version: str = "0.0.0") -> None:
     limit_threads()
 
 
+#: the words every skipped check prints; the autograder finds them and leaves the cell to the teacher
+SKIPPED_CHECK = "ei voi laskea tästä aineistosta"
+
+
 def skip_check(missing: str) -> None:
     """Say that a check cannot be computed from this data because it lacks ``missing`` (a Finnish
     phrase, e.g. "kuluttaja-asiakkaita (B2C)"), and that the teacher grades the task by hand.
 
     A lesson run on a company's own data uses it instead of an assertion that would blame the
-    student for what the data does not hold.
+    student for what the data does not hold. ``crmkit autograde`` finds :data:`SKIPPED_CHECK` in the
+    cell's output, scores the cell 0 and marks it for hand grading, so it is never free points.
     """
-    print(f"Huom: aineistossa ei ole {missing}: tätä tarkistusta ei voi laskea tästä aineistosta; "
-          "opettaja arvioi sen käsin.")
+    print(f"Huom: aineistossa ei ole {missing}: tätä tarkistusta {SKIPPED_CHECK}; opettaja arvioi sen käsin.")

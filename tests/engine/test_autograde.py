@@ -17,6 +17,7 @@ import pytest
 from repo import course_at
 
 from crmkit import cli
+from crmkit.course import authoring as a
 from crmkit.engine import cells, feedback, nbg
 from crmkit.engine import status as status_file
 from crmkit.engine.autograde import batch as ag
@@ -317,3 +318,20 @@ def test_cli_grades_several_assignments_in_one_batch(tmp_path, capsys):
         assert nbg.scores(course_at(course), slug, "s1").code_score == 3
     assert cli.main(["autograde", fx.SLUG, "ei_ole", "--course-dir", str(course)]) == 2
     assert "unknown assignment 'ei_ole'" in capsys.readouterr().err
+
+
+def test_a_check_the_data_cannot_support_is_left_to_the_teacher(tmp_path):
+    """A test cell that calls skip_check (the data lacks what it needs) is no free points: it is
+    scored 0, marked for hand grading in Formgrader, and the status says why."""
+    cells_ = fx.good_cells()
+    cells_[8] = a.tests("t2_osuus_testit", 'from crmkit.runtime.lesson import skip_check\n'
+                        'if osuus is not None:\n    skip_check("kuluttaja-asiakkaita (B2C)")\n'
+                        "### BEGIN HIDDEN TESTS\nassert abs(osuus - 0.25) < 1e-9\n### END HIDDEN TESTS",
+                        points=1, outcomes=["A2"], level="1-2")
+    course = fx.make_course(tmp_path, cells_)
+    nbg.submit(course_at(course), fx.SLUG, "s1", course_at(course).source_notebook(fx.SLUG))
+    [outcome] = ag.autograde(course_at(course), fx.SLUG, jobs=1, limits=LIMITS, progress=False)
+    assert outcome.status == status_file.PENDING
+    assert "aineisto ei riitä tarkistukseen, arvioi käsin: t2_osuus_testit" in outcome.reason
+    skipped = next(c for c in nbg.scores(course_at(course), fx.SLUG, "s1").cells if c.name == "t2_osuus_testit")
+    assert skipped.score == 0 and skipped.needs_manual_grade

@@ -39,7 +39,7 @@ from crmkit.engine.autograde.kernelmanager import SandboxKernelManager
 from crmkit.engine.autograde.kernelpool import Zygote, ZygoteError
 from crmkit.engine.autograde.sandbox import Limits
 from crmkit.engine.coursedir import CourseDir
-from crmkit.engine.feedback import failure_messages
+from crmkit.engine.feedback import failure_messages, skipped_checks
 
 LOCK_NAME = ".gradebook.lock"
 
@@ -380,6 +380,12 @@ def grade_one(job: dict) -> dict:
         reasons += _timeout_reasons(graded_nb, limits)
         out.messages = [{"cell": gid, "message": text} for gid, text in
                         failure_messages(graded_nb, cells.hidden_lines(source_nb)).items()]
+        skipped = skipped_checks(graded_nb)
+        if skipped and score is not None:
+            nbg.leave_to_teacher(course, slug, student, skipped)
+            score = nbg.scores(course, slug, student)
+            out.score, out.max_score = score.score, score.max_score
+            found.notes.append(f"aineisto ei riitä tarkistukseen, arvioi käsin: {', '.join(skipped)}")
     if reasons:
         out.status, out.reason = status.FAILED, "; ".join(reasons + found.notes)
     elif score is not None:
