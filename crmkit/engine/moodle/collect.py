@@ -31,10 +31,10 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from crmkit.engine import cells, moodle, nbg
+from crmkit.engine import moodle, nbg
 from crmkit.engine.coursedir import CourseDir
 from crmkit.engine.grades import output
 from crmkit.engine.moodle import MoodleError, participants, submissions
@@ -153,7 +153,7 @@ def _read_stamp(folder: Path) -> datetime | None:
         when = parse(path.read_text(encoding="utf-8").strip())
     except (ValueError, OverflowError):
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def place(course: CourseDir, slug: str, student: str, data: bytes, when: datetime | None) -> tuple[str, str]:
