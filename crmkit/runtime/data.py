@@ -10,6 +10,7 @@ counts ages from the company's last day, not the sample world's.
 from __future__ import annotations
 
 import io
+import json
 import os
 import tomllib
 from dataclasses import asdict, dataclass
@@ -38,6 +39,9 @@ class DataInfo:
     currency: str = "€"
     limits: str = "world"
     description: str = ""
+    #: what the tables assume where the source had no data (Finnish sentences the notebooks print),
+    #: e.g. an import's unit costs as a share of the price, or anonymous buyers as one-order guests
+    assumptions: tuple[str, ...] = ()
 
 
 def data_info(folder: str | os.PathLike | None = None) -> DataInfo:
@@ -49,7 +53,8 @@ def data_info(folder: str | os.PathLike | None = None) -> DataInfo:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise KitError(f"{path} cannot be read ({e}); fix or delete it") from None
-    known = {k: str(v) for k, v in raw.items() if k in DataInfo.__dataclass_fields__}
+    known = {k: tuple(str(x) for x in v) if isinstance(v, list) else str(v)
+             for k, v in raw.items() if k in DataInfo.__dataclass_fields__}
     return DataInfo(**known)
 
 
@@ -57,9 +62,23 @@ def write_info(folder: str | os.PathLike, info: DataInfo) -> Path:
     """Write ``crmkit-data.toml`` into ``folder``."""
     path = Path(folder) / INFO_FILE
     lines = ["# What this data folder is (read by the notebooks through crmkit.runtime.data.data_info)."]
-    lines += [f'{k} = "{v}"' for k, v in asdict(info).items() if v is not None]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in asdict(info).items() if v is not None and v != ()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _toml_value(value) -> str:
+    """A string or a list of strings as TOML (JSON's string escapes are TOML's basic-string escapes)."""
+    if isinstance(value, (list, tuple)):
+        return "[\n" + "".join(f"    {json.dumps(str(v), ensure_ascii=False)},\n" for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def say_assumptions(folder: str | os.PathLike | None = None) -> None:
+    """Print, once, what the data folder's tables assume where its source had no data (nothing for
+    the course's own data): a lesson run on a company's import says it before any figure."""
+    for line in data_info(folder).assumptions:
+        print(f"Huom (aineiston oletus): {line}")
 
 
 def data_today(folder: str | os.PathLike | None = None) -> pd.Timestamp:

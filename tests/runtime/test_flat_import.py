@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from crmkit.runtime.checks import check_world
-from crmkit.runtime.data import data_info, data_today, load_world
+from crmkit.runtime.data import data_info, data_today, load_world, say_assumptions
 from crmkit.runtime.importer import ImportProblems, run_import
 from repo import ROOT
 
@@ -58,6 +58,22 @@ def test_the_folder_says_its_currency_and_its_today(imported):
     info = data_info(folder / "out")
     assert info.currency == "£" and info.limits == "business" and info.source == "import"
     assert data_today(folder / "out") == result.tables["orders"]["order_date"].max()
+
+
+def test_the_folder_says_what_its_tables_assume(imported, tmp_path, capsys):
+    folder, _ = imported
+    said = data_info(folder / "out").assumptions
+    assert any("60 %" in a and "myyntikate on 40 %" in a for a in said)  # costs are the rule's, not the company's
+    assert not any("vierasasiakkaita" in a for a in said)                # this export skipped anonymous rows
+    say_assumptions(folder / "out")
+    assert capsys.readouterr().out.count("Huom (aineiston oletus):") == len(said)
+    say_assumptions()                                                   # the course's own data assumes nothing
+    assert capsys.readouterr().out == ""
+    guests = make_flat_export.write(tmp_path, rows=1500)
+    guests.write_text(guests.read_text(encoding="utf-8").replace('missing_customer = "skip"', 'missing_customer = "guest"'),
+                      encoding="utf-8")
+    run_import(guests, tmp_path / "out", salt="testisuola-1234567890")
+    assert any("yksi asiakas laskua kohden" in a for a in data_info(tmp_path / "out").assumptions)
 
 
 def test_an_unreadable_cell_is_named_with_its_row_and_nothing_is_written(tmp_path):

@@ -331,6 +331,28 @@ def _match_returns(sales: pd.DataFrame, returns: pd.DataFrame, report: FlatRepor
     return out
 
 
+def assumptions(rules: FlatRules, has_guests: bool) -> list[str]:
+    """What the derived tables assume where a flat export has no data, in Finnish for the notebooks
+    (``crmkit-data.toml``'s ``assumptions``; :func:`crmkit.runtime.data.say_assumptions`)."""
+    said = [f"kustannukset eivät tule viennistä: tuotteen yksikkökustannus on {fi_percent(rules.cost_share)} sen "
+            f"mediaanihinnasta, joten myyntikate on {fi_percent(1 - rules.cost_share)} myynnistä kaikilla riveillä; "
+            "kannattavuuserot syntyvät vain määristä, hinnoista, palautuksista ja toimitusmaksuista.",
+            f"kaikki nimetyt asiakkaat ovat tuontisäännön mukaan {'yritysasiakkaita (B2B)' if rules.customer_type == 'B2B' else 'kuluttajia (B2C)'}; "
+            "toimialaa, kokoa, potentiaalia, salkkua ja hankintakanavaa ei ole.",
+            "markkinointilupia ei ole viennissä: lupa on merkitty puuttuvaksi (False) kaikille.",
+            f"arvonlisävero on yksi kanta kaikille riveille ({fi_percent(rules.vat_rate)})."]
+    if has_guests:
+        said.append("asiakasnumerottomat ostot ovat nimettömiä vierasasiakkaita (B2C), yksi asiakas laskua kohden: "
+                    "jokaisella on täsmälleen yksi tilaus, joten niiden ostotiheyttä, pysyvyyttä ja kohortteja ei voi "
+                    "laskea (ne näyttävät nollaa), eikä niistä voi päätellä kuluttaja-asiakkaiden käyttäytymistä.")
+    return said
+
+
+def fi_percent(share: float) -> str:
+    """A share as a Finnish percentage: 0.6 -> '60 %', 0.255 -> '25,5 %'."""
+    return f"{100 * share:.1f}".rstrip("0").rstrip(".").replace(".", ",") + " %"
+
+
 def import_flat(fm: FlatMapping, mfile: str) -> tuple[dict[str, pd.DataFrame], FlatReport]:
     """Read and derive; raise :class:`ImportProblems` listing every unreadable cell."""
     df, problems = read_export(fm)

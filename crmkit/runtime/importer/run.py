@@ -11,12 +11,17 @@ from pathlib import Path
 import pandas as pd
 
 from crmkit.runtime.checks import check_world
-from crmkit.runtime.data import read_table, write_table
-from crmkit.runtime.data import DataInfo, write_info
+from crmkit.runtime.data import DataInfo, read_table, write_info, write_table
+from crmkit.runtime.importer.flat import assumptions as flat_assumptions
 from crmkit.runtime.importer.flat import import_flat
 from crmkit.runtime.importer.mapping import load_mapping
 from crmkit.runtime.importer.problems import ImportProblems, Problem, ProblemList
-from crmkit.runtime.importer.pseudonymise import PERSONAL, SALT_FILE_NAME, load_salt, pseudonymise_tables
+from crmkit.runtime.importer.pseudonymise import (
+    PERSONAL,
+    SALT_FILE_NAME,
+    load_salt,
+    pseudonymise_tables,
+)
 from crmkit.runtime.importer.source import read_source
 from crmkit.runtime.importer.tables import (
     LoadedTable,
@@ -106,9 +111,12 @@ def run_import(mapping_path: str | os.PathLike, out_dir: str | os.PathLike | Non
     if out is not None:
         result.written = _write_atomically(result.tables, out, force, mapping.limits)
         today = result.tables["orders"]["order_date"].max() if "orders" in result.tables else None
+        said = ()
+        if mapping.flat is not None:
+            said = tuple(flat_assumptions(mapping.flat.rules, (result.tables["customers"]["customer_type"] == "B2C").any()))
         write_info(out, DataInfo(source="import", today=None if today is None or pd.isna(today) else str(today.date()),
                                  currency=mapping.currency, limits=mapping.limits,
-                                 description=f"crmkit import {mapping.path.name}"))
+                                 description=f"crmkit import {mapping.path.name}", assumptions=said))
     return result
 
 
