@@ -39,6 +39,7 @@ class DataInfo:
     currency: str = "€"
     limits: str = "world"
     description: str = ""
+    company: str = ""  # the company whose data this is ("Paahtimo Aurora Oy" for the course's own world)
     #: what the tables assume where the source had no data (Finnish sentences the notebooks print),
     #: e.g. an import's unit costs as a share of the price, or anonymous buyers as one-order guests
     assumptions: tuple[str, ...] = ()

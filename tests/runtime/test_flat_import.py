@@ -57,6 +57,7 @@ def test_the_folder_says_its_currency_and_its_today(imported):
     folder, result = imported
     info = data_info(folder / "out")
     assert info.currency == "£" and info.limits == "business" and info.source == "import"
+    assert info.company == "Tukkukauppa Oy" and data_info().company == "Paahtimo Aurora Oy"
     assert data_today(folder / "out") == result.tables["orders"]["order_date"].max()
 
 

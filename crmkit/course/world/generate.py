@@ -365,7 +365,8 @@ def write_world(out_dir: str | os.PathLike, seed: int = DEFAULT_SEED, scale: flo
     today = (pd.Timestamp(TODAY) + pd.DateOffset(years=shift_years)).strftime("%Y-%m-%d")
     moved = f" moved {shift_years:+d} years" if shift_years else ""
     write_info(tmp, DataInfo(source=GENERATED, today=today, currency="€", limits="world",
-                             description=f"Paahtimo Aurora Oy, crmkit data --seed {seed} --scale {scale:g}{moved}"))
+                             description=f"crmkit data --seed {seed} --scale {scale:g}{moved}",
+                             company="Paahtimo Aurora Oy"))
     messy.write_messy_export(world.tables, tmp / MESSY_EXPORT, seed)
     for f in sorted(tmp.rglob("*")):
         if f.is_file():

@@ -16,7 +16,7 @@ from crmkit.runtime.schema import LIMITS, TABLE_BY_NAME, Column, Table
 DEFAULT_DATE_FORMATS = ("%d.%m.%Y",)
 DEFAULT_DATETIME_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")
 _TOP_KEYS = {"encoding", "separator", "decimal", "date_format", "datetime_format", "salt_file", "reference_folder",
-             "limits", "currency"}
+             "limits", "currency", "company"}
 _TABLE_KEYS = {"file", "columns", "values", "constants", "defaults", "encoding", "separator", "decimal",
                "date_format", "datetime_format"}
 
@@ -59,6 +59,7 @@ class Mapping:
     reference_folder: Path | None = None
     limits: str = "world"
     currency: str = "€"
+    company: str = ""  # the company's name as the notebooks show it (empty: "the company")
     flat: FlatMapping | None = None  # a flat transaction export ([transactions]) instead of tables
 
 
@@ -143,7 +144,17 @@ def load_mapping(path: str | os.PathLike) -> Mapping:
     return Mapping(path, tables,
                    salt_file=(base / salt) if isinstance(salt, str) else None,
                    reference_folder=Path(os.path.normpath(base / ref)) if isinstance(ref, str) else None,
-                   limits=limits, currency=currency.strip())
+                   limits=limits, currency=currency.strip(), company=company_name(top, mfile, problems))
+
+
+def company_name(top: dict, mfile: str, problems: ProblemList) -> str:
+    """The mapping's ``company`` setting (the name the notebooks show), checked."""
+    company = top.get("company", "")
+    if not isinstance(company, str) or len(company) > 80:
+        problems.add(Problem(mfile, f"company = {company!r} is not a company name",
+                             'write the name the reports should use, e.g. company = "Tukkukauppa Oy"'))
+        return ""
+    return company.strip()
 
 
 def _flat_mapping(raw: dict, top: dict, path: Path, problems: ProblemList) -> Mapping:
@@ -162,7 +173,7 @@ def _flat_mapping(raw: dict, top: dict, path: Path, problems: ProblemList) -> Ma
         raise ImportProblems(problems.result(), mfile)
     salt = top.get("salt_file")
     return Mapping(path, {}, salt_file=(path.parent / salt) if isinstance(salt, str) else None,
-                   limits=limits, currency=currency.strip(), flat=flat)
+                   limits=limits, currency=currency.strip(), company=company_name(top, mfile, problems), flat=flat)
 
 
 def _table_mapping(name, spec, top, base, mfile, problems: ProblemList, limits: str = "world") -> TableMapping | None:

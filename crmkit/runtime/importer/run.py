@@ -116,7 +116,8 @@ def run_import(mapping_path: str | os.PathLike, out_dir: str | os.PathLike | Non
             said = tuple(flat_assumptions(mapping.flat.rules, (result.tables["customers"]["customer_type"] == "B2C").any()))
         write_info(out, DataInfo(source="import", today=None if today is None or pd.isna(today) else str(today.date()),
                                  currency=mapping.currency, limits=mapping.limits,
-                                 description=f"crmkit import {mapping.path.name}", assumptions=said))
+                                 description=f"crmkit import {mapping.path.name}", company=mapping.company,
+                                 assumptions=said))
     return result
 
 
