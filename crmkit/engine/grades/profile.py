@@ -336,6 +336,11 @@ def render_html(prof: Profile, course: str = "") -> str:
         rows.append(row)
     table = html.table(["Tavoite", "Osaamistavoite", "Osoitettu taso", "Taso 1–2", "Taso 3–4", "Taso 5"], rows)
 
+    detail = [[r.outcome, LEVEL_LABELS.get(level, level), cell, f"{_points(earned)} / {_points(possible)} p"]
+              for r in prof.outcomes for level in LEVELS if level in r.shares
+              for cell, earned, possible in r.shares[level].items]
+    per_task = (html.table(["Tavoite", "Taso", "Tehtävä (solu)", "Pisteet"], detail) if detail else "")
+
     def listing(title, items):
         if not items:
             return ""
@@ -349,6 +354,7 @@ def render_html(prof: Profile, course: str = "") -> str:
         html.figure_png(profile_figure(prof)),
         table,
         listing("Näyttönä käytetyt tehtävät / evidence", prof.evidence or ["ei yhtään arvioitua tehtävää"]),
+        "<h2>Näyttö tehtävittäin / evidence per task</h2>" + per_task if per_task else "",
         listing("Opettajalle: yksittäinen tehtävä ei kumonnut näyttöä / a single task did not veto",
                 [f"{r.outcome}: {n}" for r in prof.outcomes for n in r.notes]),
         listing("Odottaa arviointia (ei vielä mukana) / awaiting grading", prof.pending),

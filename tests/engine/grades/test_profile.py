@@ -131,6 +131,7 @@ def test_cli_writes_html_and_csv(course, capsys):
     html = (out / "s1.html").read_text(encoding="utf-8")
     assert "Osaamisprofiili – s1" in html and "data:image/png;base64," in html
     assert "vähintään 60 %" in html and "at least 60 %" in html  # the rule, Finnish and English
+    assert "Näyttö tehtävittäin" in html and "l1_b" in html and "7 / 10 p" in html  # which piece earned what
     rows = {r["outcome"]: r for r in csv.DictReader((out / "s1.csv").open(encoding="utf-8"))}
     assert list(rows) == list(policy.load(course_at(course), POLICY, check_assignments=False).profile_outcomes)
     assert list(rows)[0] == "A1" and list(rows)[-1] == "B7"
