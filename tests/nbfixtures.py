@@ -89,3 +89,13 @@ def make_course(tmp: Path, cells: list | None = None, slug: str = SLUG, release:
     if release:
         nbg.generate(course_at(course), slug)
     return course
+
+
+
+def policy(settings: str = "", sections: str = "", slug: str = SLUG) -> str:
+    """A grading policy (grading/policy.toml) with one category holding the fixture assignment;
+    ``settings`` are top-level lines, ``sections`` TOML sections after the scale."""
+    return (f'course = "TEST"\nassignments_from = "solutions"\n{settings}'
+            f'[[categories]]\nname = "harjoitukset"\ntitle = "Harjoitukset"\nweight = 1.0\nassignments = ["{slug}"]\n'
+            '[scale]\nfail = "H"\nthresholds = { "1" = 50, "2" = 60, "3" = 70, "4" = 80, "5" = 90 }\n'
+            f"{sections}")

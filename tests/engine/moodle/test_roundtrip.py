@@ -24,19 +24,7 @@ from crmkit.engine.moodle import worksheet as wsheet
 pytestmark = pytest.mark.slow
 
 LIMITS = Limits(cell_timeout=20, notebook_timeout=120, memory_mb=1024)
-POLICY = """course = "TEST"
-assignments_from = "solutions"
-[[categories]]
-name = "harjoitukset"
-title = "Harjoitukset"
-weight = 1.0
-assignments = ["99_kokeilu"]
-[scale]
-fail = "H"
-thresholds = { "1" = 50, "2" = 60, "3" = 70, "4" = 80, "5" = 90 }
-[moodle]
-identify_by = "id_number"
-"""
+POLICY = fx.policy(sections='[moodle]\nidentify_by = "id_number"\n')
 
 
 @pytest.fixture(scope="module")
