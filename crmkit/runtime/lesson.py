@@ -80,7 +80,10 @@ def fi_number(x, decimals: int | None = None) -> str:
     if isinstance(x, float) and math.isinf(x):
         return "∞" if x > 0 else "−∞"
     d = decimals_for(float(x)) if decimals is None else decimals
-    return f"{x:,.{d}f}".replace(",", " ").replace(".", ",")
+    text = f"{x:,.{d}f}"
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        text = text[1:]  # -0,001 shown with 2 decimals is 0,00, not -0,00
+    return text.replace(",", " ").replace(".", ",")
 
 
 def set_display() -> None:

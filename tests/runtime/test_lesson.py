@@ -90,6 +90,7 @@ def test_numbers_in_tables_are_finnish_and_never_scientific():
     assert lesson.fi_number(3_094_000.4) == "3 094 000" and lesson.fi_number(509.385) == "509,4"
     assert lesson.fi_number(0.5002) == "0,5002" and lesson.fi_number(0.0988) == "0,0988"
     assert lesson.fi_number(7.042e-04) == "0,000704" and lesson.fi_number(float("nan")) == ""
+    assert lesson.fi_number(-0.001, 2) == "0,00" and lesson.fi_number(-0.5, 0) == "0" and lesson.fi_number(-2.5, 1) == "-2,5"
     assert lesson.fi_number(0.0) == "0" and lesson.fi_number(87.0) == "87" and lesson.fi_number(87.5) == "87,50"
     with pd.option_context("display.float_format", None):
         lesson.set_display()
