@@ -40,14 +40,18 @@ def menu(page, *labels: str) -> None:
                      has_text=re.compile(f"^{re.escape(label)}$")).first.click()
 
 
-def wait_all_run(page, timeout_ms: int = 600_000) -> None:
+def wait_all_run(page, timeout_ms: int = 300_000) -> None:
     """Wait until Run All has finished: every code cell has an execution count and the kernel is
     idle -- or, after an error (JupyterLab then stops and clears the queued cells' prompts), until
     no cell is queued any more; the caller checks the errors and the prompts."""
     page.wait_for_function("""([sel, err]) => {
+        // execution counts from the notebook model: a cell whose input is collapsed
+        // (metadata jupyter.source_hidden, as the explorers' code is) shows no input prompt
+        const panel = window.jupyterapp.shell.currentWidget;
+        const models = panel.content.widgets.filter(w => w.model.type === 'code').map(w => w.model);
+        if (models.length && models.every(m => m.executionCount !== null)) return true;
         const cells = Array.from(document.querySelectorAll(sel)).filter(c => c.classList.contains('jp-CodeCell'));
         const prompt = c => ((c.querySelector('.jp-InputPrompt') || {}).textContent || '').trim();
-        if (cells.length && cells.every(c => /^\\[\\d+\\]:$/.test(prompt(c)))) return true;
         return !!document.querySelector(sel + ' ' + err) && !cells.some(c => prompt(c) === '[*]:');
     }""", arg=[CELLS, STDERR], timeout=timeout_ms, polling=250)
     page.wait_for_selector(IDLE, timeout=timeout_ms)
