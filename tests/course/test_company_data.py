@@ -26,6 +26,7 @@ NOTEBOOKS = {
     "projekti": "myyntiputken tauluja",
     "03_segmentointi": "aineistosta puuttuu tietoja",
     "06_kannattavuus": "asiakkaan tulos (profit) on sama kuin myyntikate",
+    "07_pysyvyys": "mitä muistikirjan tehtävistä voi laskea",
 }
 
 
