@@ -74,8 +74,8 @@ class Settings:
     teachers_group: str = "crmkit-teachers"
     #: the Linux group of the students (one server: who may log in besides the teachers)
     students_group: str = "crmkit-students"
-    #: the gradebook (CourseDirectory.db_url); empty: nbgrader_config.py's SQLite file in grading/.
-    #: Given to teachers' servers only.
+    #: the gradebook (CourseDirectory.db_url), e.g. postgresql+psycopg2://user:password@host:5432/db;
+    #: empty: nbgrader_config.py's SQLite file in grading/. Given to teachers' servers only.
     db_url: str = ""
     #: seconds without activity before a user's server stops itself (one server) or is culled (z2jh)
     idle_timeout: int = 3600
@@ -118,8 +118,12 @@ class Settings:
         if self.idle_timeout < 60:
             raise SettingsError(f"CRMKIT_IDLE_TIMEOUT={self.idle_timeout}: at least 60 seconds")
         if self.db_url and "://" not in self.db_url:
-            raise SettingsError(f"CRMKIT_DB_URL is not an SQLAlchemy URL (postgresql://user:password@host/db): "
-                                f"{self.db_url[:30]!r}")
+            raise SettingsError("CRMKIT_DB_URL is not an SQLAlchemy URL "
+                                "(postgresql+psycopg2://user:password@host:5432/db)")
+        if self.db_url.startswith(("postgresql://", "postgres://")):
+            # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3; the kit installs psycopg2
+            raise SettingsError("CRMKIT_DB_URL: name the driver the kit installs, "
+                                "postgresql+psycopg2://user:password@host:5432/db")
 
 
 def role_of(hub_groups, settings: Settings) -> str:
