@@ -186,16 +186,20 @@ def make_pre_spawn_hook(settings: Settings, extra=None):
     return crmkit_pre_spawn_hook
 
 
+def _extend(section, key: str, values: list) -> None:
+    """Add ``values`` to a list setting that the hub's own configuration may already hold
+    (z2jh puts its culler's role and service there): extend, never replace."""
+    getattr(section, key).extend(values)
+
+
 def configure(c, settings: Settings) -> None:
-    """What both hubs share: roles, the per-role spawn hook, JupyterLab as the start page, idle
-    servers stopped after ``settings.idle_timeout``."""
-    c.JupyterHub.load_roles = [teacher_hub_role(settings)]
+    """What both hubs share: the teachers' hub role, the per-role spawn hook, JupyterLab as the
+    start page, idle kernels shut down after ``settings.idle_timeout``."""
+    _extend(c.JupyterHub, "load_roles", [teacher_hub_role(settings)])
     c.Spawner.pre_spawn_hook = make_pre_spawn_hook(settings)
     c.Spawner.default_url = "/lab"
-    c.Spawner.environment = {"CRMKIT_COURSE_ID": settings.course_id}
-    # kernels idle for the timeout are shut down by the user's own server
-    c.Spawner.args = [f"--MappingKernelManager.cull_idle_timeout={settings.idle_timeout}",
-                      "--MappingKernelManager.cull_interval=300"]
+    _extend(c.Spawner, "args", [f"--MappingKernelManager.cull_idle_timeout={settings.idle_timeout}",
+                                "--MappingKernelManager.cull_interval=300"])
     # a class starts at once: allow slow starts rather than failing them
     c.Spawner.start_timeout = 180
     c.Spawner.http_timeout = 180
@@ -296,9 +300,10 @@ def configure_local(c, settings: Settings, *, python_bin: str, state_dir: str, b
     # writable by the teachers' group; nothing anyone writes is readable by other users
     c.Spawner.cmd = ["/bin/sh", "-c", 'umask 0007 && exec "$@"', "crmkit-singleuser",
                      os.path.join(python_bin, "jupyterhub-singleuser")]
-    c.Spawner.args = [*c.Spawner.args, f"--ServerApp.shutdown_no_activity_timeout={settings.idle_timeout}"]
-    c.Spawner.environment = {**c.Spawner.environment,
-                             "PATH": os.pathsep.join([python_bin, "/usr/local/bin", "/usr/bin", "/bin"])}
+    # the server stops itself when idle (z2jh's culler does it on Kubernetes)
+    _extend(c.Spawner, "args", [f"--ServerApp.shutdown_no_activity_timeout={settings.idle_timeout}"])
+    # the course environment first: nbgrader, crmkit and alembic in a teacher's terminal
+    c.Spawner.environment = {"PATH": os.pathsep.join([python_bin, "/usr/local/bin", "/usr/bin", "/bin"])}
     c.JupyterHub.bind_url = bind_url
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{hub_port}"
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{proxy_api_port}"
@@ -308,9 +313,8 @@ def configure_local(c, settings: Settings, *, python_bin: str, state_dir: str, b
     c.JupyterHub.cookie_secret_file = os.path.join(state_dir, "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = os.path.join(state_dir, "jupyterhub.pid")
     if api_token:
-        c.JupyterHub.services = [{"name": "crmkit-admin", "api_token": api_token}]
-        c.JupyterHub.load_roles = [*c.JupyterHub.load_roles,
-                                   {"name": "admin", "services": ["crmkit-admin"]}]
+        _extend(c.JupyterHub, "services", [{"name": "crmkit-admin", "api_token": api_token}])
+        _extend(c.JupyterHub, "load_roles", [{"name": "admin", "services": ["crmkit-admin"]}])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,11 +323,10 @@ def configure_local(c, settings: Settings, *, python_bin: str, state_dir: str, b
 
 @dataclass(frozen=True)
 class KubeSettings:
-    """The Kubernetes side: the claims of the two shared ReadWriteMany volumes, the Secret that
-    holds the gradebook's URL, and the uids. Read from ``CRMKIT_K8S_*`` variables."""
+    """The Kubernetes side: the claim of the course volume (the exchange's volume, mounted in every
+    server, is a plain chart value), the Secret that holds the gradebook's URL, and the uids.
+    Read from ``CRMKIT_K8S_*`` variables."""
 
-    #: PersistentVolumeClaim of the exchange (mounted at Settings.exchange_root in every server)
-    exchange_claim: str = "crmkit-exchange"
     #: PersistentVolumeClaim of the course directory (mounted at Settings.course_dir, teachers only)
     course_claim: str = "crmkit-course"
     #: Secret and key with the gradebook's SQLAlchemy URL (teachers' servers only)
