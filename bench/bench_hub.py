@@ -289,9 +289,9 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({k: v for k, v in r.items() if k != "errors"}), flush=True)
             if r["errors"]:
                 print(f"  errors ({len(r['errors'])}): {r['errors'][:5]}", flush=True)
-            passed = [x["n"] for x in rounds if _passes(x)]
-            if not todo and not passed and n > 5:
-                todo.append(max(5, n // 2))  # even the smallest class missed 30 s: halve it
+            smallest = min(x["n"] for x in rounds)
+            if not todo and not any(_passes(x) for x in rounds) and smallest > 5:
+                todo.append(max(5, smallest // 2))  # even the smallest class missed 30 s: halve it
     finally:
         world.close()
     summary = summarize(rounds)
