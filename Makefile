@@ -91,7 +91,7 @@ hub-tools: setup
 PORT ?= 8000
 hub: setup hub-tools
 	@test "$$(id -u)" = 0 || { echo "make hub needs root: PAM logins and one Linux user per person"; exit 2; }
-	$(BIN)/python deploy/hub/prepare.py --create-groups --grant-traverse
+	$(BIN)/python deploy/hub/prepare.py --create-groups --grant-traverse --protect-kit
 	@echo "Add people: useradd -m -G crmkit-students NAME && passwd NAME  (teachers: -G crmkit-teachers)"
 	@echo "Then open http://$$(hostname -f 2>/dev/null || hostname):$(PORT)/ ; stop with Ctrl+C."
 	umask 0007; CRMKIT_HUB_BIND_URL=http://:$(PORT) $(BIN)/jupyterhub -f deploy/hub/jupyterhub_config.py
@@ -118,7 +118,7 @@ release: setup
 bundle: setup
 	$(BIN)/crmkit bundle
 
-bench: setup
+bench: setup hub-tools
 	$(JUPYTER_ENV); shopt -s nullglob; files=(bench/bench_*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no bench/bench_*.py yet"; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done

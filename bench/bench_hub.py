@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import statistics
 import sys
 import time
@@ -215,11 +216,13 @@ async def one_round(world, users, run_cells: bool) -> dict:
     wall = time.monotonic() - t0
     mem_after = mem_available_mb()
     memory = [user_memory(u.uid) for u in users]
-    for s in students:  # stop the servers (the hub stops their kernels with them)
+    async def stop(s: Student):  # the hub stops the kernels with the server
         try:
             await s.http("DELETE", f"{world.url}/hub/api/users/{s.user.name}/server")
         except Exception:  # noqa: BLE001
             pass
+
+    await asyncio.gather(*(stop(s) for s in students))
     await wait_stopped(world, users)
     starts = [s.result["start_s"] for s in students if s.result["start_s"] is not None]
     runs = [s.result["run_s"] for s in students if s.result["run_s"] is not None]
@@ -265,9 +268,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if any(n < 1 for n in args.ns):
         parser.error("class sizes must be positive")
+    # stopped by Ctrl+C or SIGTERM (also when started in the background, where SIGINT is ignored),
+    # the finally below still removes the users, the hub and the folders
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     import hubworld
 
     from crmkit.env import isolate_jupyter_state
+
+    try:
+        hubworld.crmkit_hub.find_proxy()
+    except hubworld.crmkit_hub.SettingsError as e:
+        print(f"bench_hub: skipped: {e}")
+        return 0
 
     isolate_jupyter_state()
     ns = sorted(set(args.ns))

@@ -30,6 +30,7 @@ Helm chart and a test set them the same way.
 
 from __future__ import annotations
 
+import copy
 import grp
 import os
 import pwd
@@ -174,16 +175,30 @@ def make_pre_spawn_hook(settings: Settings, extra=None):
     (the Kubernetes part adds volumes and the gradebook secret)."""
 
     def crmkit_pre_spawn_hook(spawner):
+        _restore_configured(spawner)
         role = role_of([g.name for g in spawner.user.groups], settings)
-        # a new dict: the configured one may be shared between spawners
         spawner.environment = {**spawner.environment, **role_environment(role, settings)}
-        if role == TEACHER:
-            spawner.notebook_dir = settings.course_dir
+        spawner.notebook_dir = settings.course_dir if role == TEACHER else spawner.notebook_dir
         spawner.log.info("crmkit: %s starts as %s", spawner.user.name, role)
         if extra is not None:
             extra(spawner, role)
 
     return crmkit_pre_spawn_hook
+
+
+#: what the hook changes on a spawner; the hub keeps a user's spawner between starts, so each start
+#: begins again from the configured values (a teacher who lost the role keeps nothing of it)
+_PER_START = ("environment", "notebook_dir", "volumes", "volume_mounts", "supplemental_gids")
+
+
+def _restore_configured(spawner) -> None:
+    """Put back the configured values of ``_PER_START`` (saved at the spawner's first start)."""
+    saved = getattr(spawner, "_crmkit_configured", None)
+    if saved is None:
+        saved = {name: copy.deepcopy(getattr(spawner, name)) for name in _PER_START if hasattr(spawner, name)}
+        spawner._crmkit_configured = saved
+    for name, value in saved.items():
+        setattr(spawner, name, copy.deepcopy(value))
 
 
 def _extend(section, key: str, values: list) -> None:
@@ -369,9 +384,8 @@ def configure_kubernetes(c, settings: Settings, kube: KubeSettings | None = None
 
     def kube_role(spawner, role):
         if role != TEACHER:
-            spawner.supplemental_gids = []
             return
-        spawner.supplemental_gids = [kube.teachers_gid]
+        spawner.supplemental_gids = [*spawner.supplemental_gids, kube.teachers_gid]
         spawner.volumes = [*spawner.volumes,
                            {"name": "crmkit-course", "persistentVolumeClaim": {"claimName": kube.course_claim}}]
         spawner.volume_mounts = [*spawner.volume_mounts, {"name": "crmkit-course", "mountPath": settings.course_dir}]

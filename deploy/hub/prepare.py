@@ -1,6 +1,6 @@
 """Prepare one Linux server for the course hub: groups, folders and their permissions. Run as root.
 
-    python deploy/hub/prepare.py [--create-groups] [--grant-traverse] [--check]
+    python deploy/hub/prepare.py [--create-groups] [--grant-traverse] [--protect-kit] [--check]
 
 Reads the same ``CRMKIT_*`` settings as the hub (crmkit_hub.Settings) and makes, idempotently:
 
@@ -19,7 +19,9 @@ It then proves that a member of the students' group can run the course environme
 under ``/root/.pyenv``, for example), ``--grant-traverse`` lets the two course groups pass through
 it (POSIX ACL ``g:<group>:--x``, no listing), and records what it changed in the state folder, so
 that ``--revoke-traverse`` undoes it. Better for a real server: an environment outside any private
-home (see deploy/README.md). ``--check`` changes nothing and exits 1 if something is missing.
+home (see deploy/README.md). ``--protect-kit`` closes the kit's own solutions/ and grading/ to
+other users (every user reaches the kit's folder: the course environment lives there).
+``--check`` changes nothing and exits 1 if something is missing.
 """
 
 from __future__ import annotations
@@ -226,6 +228,14 @@ def readable_solutions(kit: Path = KIT) -> list[Path]:
     return found
 
 
+def protect_kit(kit: Path = KIT) -> None:
+    """Close the kit's own solutions/ and grading/ to other users (chmod -R o-rwx): the course
+    environment is installed from the kit's folder, so every user can reach it."""
+    for p in readable_solutions(kit):
+        subprocess.run(["chmod", "-R", "o-rwx", str(p)], check=True)
+        _say(f"closed {p} to other users (chmod -R o-rwx)")
+
+
 def prepare(settings: crmkit_hub.Settings, *, python: str, state_dir: Path, create_groups: bool = False,
             grant: bool = False, kit: Path = KIT) -> None:
     """Make the server ready (see the module docstring); raises PrepareError with what to do."""
@@ -282,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grant-traverse", action="store_true",
                         help="let the course groups pass through closed folders on the way to the Python (ACL)")
     parser.add_argument("--revoke-traverse", action="store_true", help="undo --grant-traverse and exit")
+    parser.add_argument("--protect-kit", action="store_true",
+                        help="close the kit's own solutions/ and grading/ to other users (chmod -R o-rwx)")
     parser.add_argument("--check", action="store_true", help="only check; exit status 1 if not ready")
     parser.add_argument("--python", default=sys.executable, help="the course environment's Python")
     args = parser.parse_args(argv)
@@ -296,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             for p in problems:
                 print(f"not ready: {p}")
             return 1 if problems else 0
+        if args.protect_kit:
+            protect_kit()
         prepare(settings, python=args.python, state_dir=state_dir, create_groups=args.create_groups,
                 grant=args.grant_traverse)
     except (PrepareError, crmkit_hub.SettingsError, subprocess.CalledProcessError) as e:

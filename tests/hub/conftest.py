@@ -69,6 +69,11 @@ def postgres_skip_reason() -> str | None:
 
 def pytest_collection_modifyitems(config, items):
     mine = [item for item in items if Path(str(item.fspath)).is_relative_to(HERE)]
+    # Playwright's sync API runs one instance per thread: tests/browser/ keeps its Chromium for the
+    # whole session, so the hub's (module-scoped) browser must come and go before it starts.
+    if mine and len(mine) < len(items):
+        ids = {id(item) for item in mine}
+        items[:] = mine + [item for item in items if id(item) not in ids]
     for item in mine:
         item.add_marker(pytest.mark.hub)
     # the live hub's modules (test_hub_*.py) need root; test_z2jh.py runs anywhere
@@ -93,9 +98,10 @@ def pytest_runtest_makereport(item, call):
         hubworld.STEPS_FAILED.append((item.module.__name__, item.name))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Debian's Chromium, headless, launched by Playwright (no browser download)."""
+    """Debian's Chromium, headless, launched by Playwright (no browser download); one per module,
+    closed before tests/browser/ starts its own (see pytest_collection_modifyitems)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -119,13 +119,9 @@ def _assignment_list(page) -> None:
     page.locator("#released_assignments_list, #fetched_assignments_list").first.wait_for()
 
 
-def _step(name: str) -> None:
-    step(__name__)
-
-
 def test_teacher_releases_the_assignment(world):
     """``nbgrader release_assignment 00_aloitus`` as the teacher (in the course directory)."""
-    _step("release")
+    step(__name__)
     out = world.check(world.teacher, "nbgrader", "release_assignment", SLUG)
     assert "Released as" in out
     outbound = Path(world.settings.exchange_root) / world.settings.course_id / "outbound" / SLUG
@@ -136,7 +132,7 @@ def test_everyone_logs_in_and_only_the_teacher_gets_formgrader(world, pages):
     """Logging in through the hub: the teacher's Nbgrader menu has the Formgrader and the page
     lists the released assignment; a student's has only the Assignment List, and the student's
     server has no Formgrader page at all. The hub gives the teacher the crmkit-teacher role."""
-    _step("formgrader")
+    step(__name__)
     teacher, student = world.teacher, world.students[0]
     t_page, s_page = pages[teacher.name], pages[student.name]
     # everyone logs in at once, as a class does: the hub starts the four servers side by side
@@ -196,7 +192,7 @@ def test_each_student_fetches_answers_validates_and_submits(world, pages):
     the list; write an answer to Tehtävä 1.1; save; Validate (nbgrader runs the notebook in the
     student's server and reports); Submit. The three work side by side, as in a class; the
     exchange then holds three submissions."""
-    _step("students")
+    step(__name__)
     for student, (code, _) in zip(world.students, ANSWERS):
         page = pages[student.name]
         _assignment_list(page)
@@ -233,7 +229,7 @@ def test_teacher_collects_autogrades_and_releases_feedback(world, pages):
     """As the teacher: nbgrader collect; crmkit autograde (sandboxed, into the gradebook);
     crmkit feedback; nbgrader release_feedback. Scores follow the answers; the Formgrader's
     students page lists the three students."""
-    _step("grading")
+    step(__name__)
     teacher = world.teacher
     world.check(teacher, "nbgrader", "collect", SLUG)
     out = world.check(teacher, "crmkit", "autograde", SLUG, "--no-progress")
@@ -257,7 +253,7 @@ def test_teacher_collects_autogrades_and_releases_feedback(world, pages):
 def test_each_student_sees_their_own_feedback(world, pages):
     """Each student: Assignment List -> Fetch Feedback -> (view feedback); the feedback page shows
     their own answer (their marker, not another student's) and their score, no hidden test."""
-    _step("feedback")
+    step(__name__)
     for student, (code, right) in zip(world.students, ANSWERS):
         page = pages[student.name]
         page.locator(".lm-TabBar-tab", has_text="Assignments").first.click()
@@ -286,7 +282,7 @@ def test_a_student_cannot_read_what_is_not_theirs(world):
     cache) cannot be listed or read; the exchange's inbound cannot be listed (submissions are kept
     apart by unguessable names, as nbgrader designs it); the course directory (solutions, grading,
     the gradebook) cannot be entered. The teacher can read all of the course directory."""
-    _step("permissions")
+    step(__name__)
     course = Path(world.settings.course_dir)
     inbound = Path(world.settings.exchange_root) / world.settings.course_id / "inbound"
     secret_paths = [course / "solutions" / SLUG / f"{SLUG}.ipynb", course / "grading" / "gradebook.db",

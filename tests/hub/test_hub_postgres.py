@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from hubworld import HubWorld, Postgres, crmkit_hub, pg_bin_dir, step
+from hubworld import run
 
 pytestmark = [pytest.mark.hub,
               pytest.mark.skipif(pg_bin_dir() is None, reason="!!! HUB POSTGRESQL TEST SKIPPED: no PostgreSQL "
@@ -144,3 +145,24 @@ def test_grades_report_and_profiles_read_postgresql(world):
     # and nothing of it is readable by a student
     proc = world.as_user(world.students[0], "cat", str(course / "grading" / "final_grades.csv"), cwd="/")
     assert proc.returncode != 0 and "Permission denied" in proc.stderr
+
+
+def test_a_teacher_taken_off_the_group_starts_as_a_student(world):
+    """The hub keeps a user's spawner between starts: a teacher removed from the teachers' group
+    (Linux) gets, at the next login and start, a student's server -- no gradebook URL, no course
+    directory -- although the earlier start was a teacher's."""
+    step(__name__)
+    teacher, s = world.teacher, world.settings
+    assert world.server_environ(teacher).get("CRMKIT_DB_URL"), "the teacher's server should be running"
+    world.api(f"users/{teacher.name}/server", method="DELETE")
+    for cmd in (["gpasswd", "-d", teacher.name, s.teachers_group], ["gpasswd", "-a", teacher.name, s.students_group]):
+        proc = run(cmd)
+        assert proc.returncode == 0, proc.stderr
+    assert world.login_form(teacher) == 302
+    groups = {g["name"]: g["users"] for g in world.api("groups")}
+    assert teacher.name not in groups[s.teachers_group] and teacher.name in groups[s.students_group]
+    world.start_server(teacher)
+    env = world.server_environ(teacher)
+    assert env.get("CRMKIT_ROLE") == crmkit_hub.STUDENT, env.get("CRMKIT_ROLE")
+    assert "CRMKIT_DB_URL" not in env and "CRMKIT_COURSE_DIR" not in env
+    assert env.get("JUPYTERHUB_ROOT_DIR", "") != s.course_dir
