@@ -215,9 +215,10 @@ def configure(c, settings: Settings) -> None:
     c.Spawner.default_url = "/lab"
     _extend(c.Spawner, "args", [f"--MappingKernelManager.cull_idle_timeout={settings.idle_timeout}",
                                 "--MappingKernelManager.cull_interval=300"])
-    # a class starts at once: allow slow starts rather than failing them
-    c.Spawner.start_timeout = 180
-    c.Spawner.http_timeout = 180
+    # a class starts at once: a server waits for the CPU rather than fails (bench_hub.py: with
+    # 2 cores, 80 servers asked for in the same second did not all answer within 180 s)
+    c.Spawner.start_timeout = 300
+    c.Spawner.http_timeout = 300
     if settings.hub_admins:
         c.Authenticator.admin_users = set(settings.hub_admins)
 

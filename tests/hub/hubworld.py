@@ -252,6 +252,19 @@ class HubWorld:
             time.sleep(0.5)
         raise RuntimeError(f"{user.name}'s server was not ready in {timeout} s:\n{self.log_tail()}")
 
+    def stop_server(self, user: User, timeout: float = 60) -> None:
+        """Stop the user's server through the hub's REST API and wait until it is gone."""
+        try:
+            self.api(f"users/{user.name}/server", method="DELETE")
+        except urllib.error.HTTPError as e:
+            if e.code != 400:
+                raise
+        deadline = time.monotonic() + timeout
+        while self.api(f"users/{user.name}").get("servers"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{user.name}'s server did not stop in {timeout} s")
+            time.sleep(0.5)
+
     def server_environ(self, user: User) -> dict[str, str]:
         """The environment of the user's running Jupyter server process (/proc/<pid>/environ)."""
         for pid in self.server_pids(user):

@@ -154,7 +154,7 @@ def test_a_teacher_taken_off_the_group_starts_as_a_student(world):
     step(__name__)
     teacher, s = world.teacher, world.settings
     assert world.server_environ(teacher).get("CRMKIT_DB_URL"), "the teacher's server should be running"
-    world.api(f"users/{teacher.name}/server", method="DELETE")
+    world.stop_server(teacher)
     for cmd in (["gpasswd", "-d", teacher.name, s.teachers_group], ["gpasswd", "-a", teacher.name, s.students_group]):
         proc = run(cmd)
         assert proc.returncode == 0, proc.stderr
