@@ -20,7 +20,7 @@ must not be pushed out); such students count as "not run: memory" and N is then 
 
 Needs root (it creates the users); uses the same harness as tests/hub (a throwaway hub, users,
 groups and folders under /tmp, all removed at the end). Not a test: `make bench` runs it.
-Usage: python bench/bench_hub.py [N ...] [--no-run] [--json PATH]
+Usage: python bench/bench_hub.py [N ...] [--no-run] [--no-search] [--json PATH]
 """
 
 from __future__ import annotations
@@ -261,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("ns", nargs="*", type=int, default=[20, 40, 80], help="class sizes (default 20 40 80)")
     parser.add_argument("--no-run", action="store_true", help="start servers and submit, but run no cells")
+    parser.add_argument("--no-search", action="store_true",
+                        help="only the given sizes (no halving when even the smallest misses 30 s)")
     parser.add_argument("--json", default=None, help="write the figures here (default bench/results/hub-<time>.json)")
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
@@ -303,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             if r["errors"]:
                 print(f"  errors ({len(r['errors'])}): {r['errors'][:5]}", flush=True)
             smallest = min(x["n"] for x in rounds)
-            if not todo and not any(_passes(x) for x in rounds) and smallest > 5:
+            if not todo and not args.no_search and not any(_passes(x) for x in rounds) and smallest > 5:
                 todo.append(max(5, smallest // 2))  # even the smallest class missed 30 s: halve it
     finally:
         world.close()
