@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import statistics
 import sys
@@ -216,6 +217,7 @@ async def one_round(world, users, run_cells: bool) -> dict:
     wall = time.monotonic() - t0
     mem_after = mem_available_mb()
     memory = [user_memory(u.uid) for u in users]
+    running = [m for m in memory if m["server_pss"] > 0] or memory
     async def stop(s: Student):  # the hub stops the kernels with the server
         try:
             await s.http("DELETE", f"{world.url}/hub/api/users/{s.user.name}/server")
@@ -237,8 +239,8 @@ async def one_round(world, users, run_cells: bool) -> dict:
         "started": len(starts), "ran": len(runs),
         "not_run_memory": sum(s.result["not_run"] == "memory" for s in students),
         "errors": [e for s in students for e in s.result["errors"]],
-        "server_pss_mb": round(statistics.median(m["server_pss"] for m in memory), 1),
-        "server_rss_mb": round(statistics.median(m["server_rss"] for m in memory), 1),
+        "server_pss_mb": round(statistics.median(m["server_pss"] for m in running), 1),
+        "server_rss_mb": round(statistics.median(m["server_rss"] for m in running), 1),
         "kernel_pss_mb": round(statistics.median(m["kernel_pss"] for m in ran), 1) if ran else None,
         "kernel_rss_mb": round(statistics.median(m["kernel_rss"] for m in ran), 1) if ran else None,
         "mem_available_before_mb": round(mem_before), "mem_available_after_mb": round(mem_after),
@@ -308,6 +310,12 @@ def main(argv: list[str] | None = None) -> int:
             if not todo and not args.no_search and not any(_passes(x) for x in rounds) and smallest > 5:
                 todo.append(max(5, smallest // 2))  # even the smallest class missed 30 s: halve it
     finally:
+        log = world.top / "jupyterhub.log"
+        kept = ROOT / "bench" / "results" / f"hub-{datetime.now():%Y%m%d-%H%M%S}.log"
+        if log.exists():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(log, kept)
+            print(f"the hub's log: {kept}")
         world.close()
     summary = summarize(rounds)
     print(json.dumps(summary, indent=1))
