@@ -6,7 +6,8 @@ fetches 00_aloitus from the exchange (nbgrader's Assignments API), opens the not
 API), starts a kernel and runs every code cell over the kernel's websocket (the stubs' errors are
 expected; anything else is an error), saves it, and submits (nbgrader's API). Reported per N:
 
-- time from the request to a ready server: median, p95, max;
+- time from the request to a ready server: median, p95, max (a student the hub asks to try again,
+  because of its spawn limit, tries again after the time the hub says; the wait counts);
 - run time of the notebook, and the errors (failed spawns, unexpected cell errors, failed
   submits, kernels not started because of the memory guard);
 - memory per user while the kernels are alive: the Jupyter server and the kernel (PSS from
@@ -103,7 +104,8 @@ class Student:
 
     def __init__(self, world, user, run_cells: bool):
         self.world, self.user, self.run_cells = world, user, run_cells
-        self.result = {"user": user.name, "start_s": None, "run_s": None, "errors": [], "not_run": ""}
+        self.result = {"user": user.name, "start_s": None, "run_s": None, "errors": [], "not_run": "",
+                       "retries": 0}
 
     async def http(self, method: str, url: str, body=None, timeout: float = 300):
         from tornado.httpclient import AsyncHTTPClient, HTTPRequest
@@ -113,6 +115,10 @@ class Student:
                           body=None if body is None else json.dumps(body),
                           allow_nonstandard_methods=True, request_timeout=timeout, connect_timeout=60)
         resp = await AsyncHTTPClient().fetch(req, raise_error=False)
+        if resp.code == 429:  # the hub's spawn limit: try again when it says, as a student would
+            self.result["retries"] += 1
+            await asyncio.sleep(float(resp.headers.get("Retry-After", 10)))
+            return await self.http(method, url, body, timeout)
         if resp.code >= 400 or resp.code == 599:
             raise RuntimeError(f"{method} {url.split('127.0.0.1')[-1]}: {resp.code} {resp.body[:200]!r}")
         return json.loads(resp.body) if resp.body else None
@@ -237,6 +243,7 @@ async def one_round(world, users, run_cells: bool) -> dict:
         "run_median_s": round(statistics.median(runs), 1) if runs else None,
         "run_p95_s": round(pct(runs, 0.95), 1) if runs else None,
         "started": len(starts), "ran": len(runs),
+        "asked_to_retry": sum(s.result["retries"] > 0 for s in students),
         "not_run_memory": sum(s.result["not_run"] == "memory" for s in students),
         "errors": [e for s in students for e in s.result["errors"]],
         "server_pss_mb": round(statistics.median(m["server_pss"] for m in running), 1),

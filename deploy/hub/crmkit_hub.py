@@ -82,6 +82,9 @@ class Settings:
     db_url: str = ""
     #: seconds without activity before a user's server stops itself (one server) or is culled (z2jh)
     idle_timeout: int = 3600
+    #: one server: servers starting at the same time; the next ones are asked to try again in a
+    #: few seconds (bench_hub.py: 80 at once on 2 cores starved the hub and the proxy)
+    spawn_limit: int = 20
     #: comma-separated hub admins (IT staff), optional
     hub_admins: tuple[str, ...] = field(default_factory=tuple)
 
@@ -95,11 +98,12 @@ class Settings:
             raw = env.get(_env_name(f.name))
             if raw is None or raw == "":
                 continue
-            if f.name == "idle_timeout":
+            if f.name in ("idle_timeout", "spawn_limit"):
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
-                    raise SettingsError(f"{_env_name(f.name)}={raw!r}: give whole seconds, e.g. 3600") from None
+                    raise SettingsError(f"{_env_name(f.name)}={raw!r}: a whole number, e.g. "
+                                        f"{getattr(cls, f.name)}") from None
             elif f.name == "hub_admins":
                 values[f.name] = tuple(x.strip() for x in raw.split(",") if x.strip())
             else:
@@ -120,6 +124,8 @@ class Settings:
             raise SettingsError("CRMKIT_TEACHERS_GROUP and CRMKIT_STUDENTS_GROUP must differ")
         if self.idle_timeout < 60:
             raise SettingsError(f"CRMKIT_IDLE_TIMEOUT={self.idle_timeout}: at least 60 seconds")
+        if self.spawn_limit < 1:
+            raise SettingsError(f"CRMKIT_SPAWN_LIMIT={self.spawn_limit}: at least 1")
         if self.db_url and "://" not in self.db_url:
             raise SettingsError("CRMKIT_DB_URL is not an SQLAlchemy URL "
                                 "(postgresql+psycopg2://user:password@host:5432/db)")
@@ -229,15 +235,20 @@ def configure(c, settings: Settings) -> None:
 # one Linux server
 
 
-def linux_group_members(group: str) -> set[str]:
-    """Users whose primary or supplementary Linux group is ``group`` (empty if no such group)."""
+def linux_groups_of(name: str) -> set[str]:
+    """Names of the user's Linux groups, primary and supplementary (through NSS: local files,
+    LDAP or AD alike); empty for an unknown user."""
     try:
-        gr = grp.getgrnam(group)
+        pw = pwd.getpwnam(name)
     except KeyError:
         return set()
-    members = set(gr.gr_mem)
-    members.update(p.pw_name for p in pwd.getpwall() if p.pw_gid == gr.gr_gid)
-    return members
+    names = set()
+    for gid in os.getgrouplist(name, pw.pw_gid):
+        try:
+            names.add(grp.getgrgid(gid).gr_name)
+        except KeyError:
+            pass
+    return names
 
 
 def make_linux_groups_hook(settings: Settings):
@@ -245,9 +256,8 @@ def make_linux_groups_hook(settings: Settings):
     login (``Authenticator.manage_groups``)."""
 
     def crmkit_linux_groups(authenticator, handler, authentication):
-        name = authentication["name"]
-        authentication["groups"] = [g for g in (settings.teachers_group, settings.students_group)
-                                    if name in linux_group_members(g)]
+        mine = linux_groups_of(authentication["name"])
+        authentication["groups"] = [g for g in (settings.teachers_group, settings.students_group) if g in mine]
         return authentication
 
     return crmkit_linux_groups
@@ -262,7 +272,12 @@ def _private_home(spawner, role):
     except FileNotFoundError:
         raise RuntimeError(f"{spawner.user.name} has no home folder {home} (useradd -m)") from None
     if mode & 0o077:
-        os.chmod(home, 0o700)
+        try:
+            os.chmod(home, 0o700)
+        except OSError as e:  # e.g. a home on NFS with root squashed
+            spawner.log.warning("crmkit: %s's home %s is open to others (%o) and cannot be closed: %s",
+                                spawner.user.name, home, mode & 0o777, e)
+            return
         spawner.log.warning("crmkit: closed %s's home %s to 0700 (was %o)", spawner.user.name, home, mode & 0o777)
 
 
@@ -324,6 +339,8 @@ def configure_local(c, settings: Settings, *, python_bin: str, state_dir: str, b
     _extend(c.Spawner, "args", [f"--ServerApp.shutdown_no_activity_timeout={settings.idle_timeout}"])
     # the course environment first: nbgrader, crmkit and alembic in a teacher's terminal
     c.Spawner.environment = {"PATH": os.pathsep.join([python_bin, "/usr/local/bin", "/usr/bin", "/bin"])}
+    c.JupyterHub.concurrent_spawn_limit = settings.spawn_limit
+    c.JupyterHub.spawn_throttle_retry_range = (5, 15)
     c.JupyterHub.bind_url = bind_url
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{hub_port}"
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{proxy_api_port}"
