@@ -92,7 +92,7 @@ PORT ?= 8000
 hub: setup hub-tools
 	@test "$$(id -u)" = 0 || { echo "make hub needs root: PAM logins and one Linux user per person"; exit 2; }
 	$(BIN)/python deploy/hub/prepare.py --create-groups --grant-traverse --protect-kit
-	@echo "Add people: useradd -m -G crmkit-students NAME && passwd NAME  (teachers: -G crmkit-teachers)"
+	@echo "Add people: useradd -m -K HOME_MODE=0700 -G crmkit-students NAME && passwd NAME  (teachers: -G crmkit-teachers)"
 	@echo "Then open http://$$(hostname -f 2>/dev/null || hostname):$(PORT)/ ; stop with Ctrl+C."
 	umask 0007; CRMKIT_HUB_BIND_URL=http://:$(PORT) $(BIN)/jupyterhub -f deploy/hub/jupyterhub_config.py
 

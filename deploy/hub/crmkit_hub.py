@@ -82,8 +82,8 @@ class Settings:
     db_url: str = ""
     #: seconds without activity before a user's server stops itself (one server) or is culled (z2jh)
     idle_timeout: int = 3600
-    #: one server: servers starting at the same time; the next ones are asked to try again in a
-    #: few seconds (bench_hub.py: 80 at once on 2 cores starved the hub and the proxy)
+    #: one server: servers starting at the same time; the next ones are asked to try again in
+    #: 30-60 s (bench_hub.py: 80 at once on 2 cores starved the hub and the proxy)
     spawn_limit: int = 20
     #: comma-separated hub admins (IT staff), optional
     hub_admins: tuple[str, ...] = field(default_factory=tuple)
@@ -339,8 +339,8 @@ def configure_local(c, settings: Settings, *, python_bin: str, state_dir: str, b
     _extend(c.Spawner, "args", [f"--ServerApp.shutdown_no_activity_timeout={settings.idle_timeout}"])
     # the course environment first: nbgrader, crmkit and alembic in a teacher's terminal
     c.Spawner.environment = {"PATH": os.pathsep.join([python_bin, "/usr/local/bin", "/usr/bin", "/bin"])}
+    # (the hub asks the next ones to retry in 30-60 s: JupyterHub 5.5 does not let it be configured)
     c.JupyterHub.concurrent_spawn_limit = settings.spawn_limit
-    c.JupyterHub.spawn_throttle_retry_range = (5, 15)
     c.JupyterHub.bind_url = bind_url
     c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{hub_port}"
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{proxy_api_port}"
