@@ -12,12 +12,13 @@ STAMP := $(VENV)/.crmkit-setup.stamp
 # of variables lives in crmkit/env.py, `crmkit env` prints it as exports.
 JUPYTER_ENV = eval "$$($(BIN)/crmkit env)"
 
-.PHONY: help setup sandbox-tools demo test test-browser lab data release bundle bench
+.PHONY: help setup sandbox-tools hub-tools hub demo test test-browser lab data release bundle bench
 
 help:
 	@echo "make demo     data world, release, a student's run, autograde (the main job)"
 	@echo "make test     all tests and quality gates (pytest), the browser tests included"
 	@echo "make test-browser  only the browser tests: JupyterLab, widgets, nbgrader pages in Chromium"
+	@echo "make hub PORT=8000  JupyterHub for a class on this server (root): PAM users, nbgrader exchange"
 	@echo "make setup    create/update the local .venv (reruns only when pyproject.toml changes)"
 	@echo "make lab      JupyterLab on the kit, nbgrader extensions enabled"
 	@echo "make data     regenerate the sample data world into data/"
@@ -59,10 +60,46 @@ sandbox-tools:
 	@if test -x /usr/bin/chromium; then echo "browser: $$(/usr/bin/chromium --version 2>/dev/null)"; \
 	else echo "!!! NO BROWSER: chromium (/usr/bin/chromium) is not installed. The browser tests (tests/browser/) will be SKIPPED."; fi
 
+# What the course hub (deploy/hub/) and its tests (tests/hub/) need besides the Python packages:
+# Debian's postgresql (initdb/pg_ctl: the tests' gradebook server), acl (setfacl: prepare.py's
+# --grant-traverse), nodejs/npm if missing; and configurable-http-proxy from npm, pinned by
+# deploy/hub/proxy/package-lock.json, installed with `npm ci` into $(VENV)/hub-node (again only
+# when the lock file changes). Without root (or sudo -n) a loud notice: the hub tests are SKIPPED.
+HUB_NODE := $(VENV)/hub-node
+hub-tools: setup
+	@missing=""; ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v setfacl >/dev/null 2>&1 || missing="$$missing acl"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -z "$$missing" ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then echo "!!! no apt-get: install$$missing by hand."; \
+	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "!!! apt-get install$$missing failed."; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "!!! sudo apt-get install$$missing failed."; \
+	else echo "!!! not root and no sudo -n: cannot install$$missing. The hub tests (tests/hub/) will be SKIPPED."; fi
+	@if ! command -v npm >/dev/null 2>&1; then echo "!!! NO npm: configurable-http-proxy not installed; the hub tests will be SKIPPED."; \
+	elif ! cmp -s deploy/hub/proxy/package-lock.json $(HUB_NODE)/package-lock.json || ! test -x $(HUB_NODE)/node_modules/.bin/configurable-http-proxy; then \
+	    mkdir -p $(HUB_NODE) && cp deploy/hub/proxy/package.json deploy/hub/proxy/package-lock.json $(HUB_NODE)/ && \
+	    (cd $(HUB_NODE) && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || echo "!!! npm ci failed: the hub tests will be SKIPPED."; fi
+	@if test -x $(HUB_NODE)/node_modules/.bin/configurable-http-proxy; then echo "proxy: configurable-http-proxy $$($(HUB_NODE)/node_modules/.bin/configurable-http-proxy --version)"; fi
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then echo "postgresql: $$(ls -d /usr/lib/postgresql/*/bin | tail -1)"; \
+	else echo "!!! NO PostgreSQL server binaries: the hub tests' PostgreSQL gradebook will be SKIPPED."; fi
+
+# JupyterHub for a class on this server, as root, on PORT (a trial: the systemd unit
+# deploy/hub/crmkit-hub.service runs the same for real). prepare.py makes the groups, the course
+# directory (a copy of this kit), the exchange and the data folder under /srv (see deploy/README.md).
+PORT ?= 8000
+hub: setup hub-tools
+	@test "$$(id -u)" = 0 || { echo "make hub needs root: PAM logins and one Linux user per person"; exit 2; }
+	$(BIN)/python deploy/hub/prepare.py --create-groups --grant-traverse --protect-kit
+	@echo "Add people: useradd -m -K HOME_MODE=0700 -G crmkit-students NAME && passwd NAME  (teachers: -G crmkit-teachers)"
+	@echo "Then open http://$$(hostname -f 2>/dev/null || hostname):$(PORT)/ ; stop with Ctrl+C."
+	umask 0007; CRMKIT_HUB_BIND_URL=http://:$(PORT) $(BIN)/jupyterhub -f deploy/hub/jupyterhub_config.py
+
 demo: setup sandbox-tools
 	$(BIN)/crmkit demo
 
-test: setup sandbox-tools
+test: setup sandbox-tools hub-tools
 	$(JUPYTER_ENV); $(BIN)/python -m pytest
 
 # Screenshots of every page: screenshots/browser/ (git-ignored).
@@ -81,7 +118,7 @@ release: setup
 bundle: setup
 	$(BIN)/crmkit bundle
 
-bench: setup
+bench: setup hub-tools
 	$(JUPYTER_ENV); shopt -s nullglob; files=(bench/bench_*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "no bench/bench_*.py yet"; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done

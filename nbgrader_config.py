@@ -50,12 +50,15 @@ c.CourseDirectory.solution_directory = "grading/solution"
 c.CourseDirectory.source_with_tests_directory = "grading/source_with_tests"
 
 # The gradebook: one SQLite file inside grading/ (nbgrader's default would be <root>/gradebook.db).
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_grading, "gradebook.db")
+# CRMKIT_DB_URL overrides it, e.g. PostgreSQL once several graders write (the course hub gives it
+# to teachers' servers only: deploy/).
+c.CourseDirectory.db_url = os.environ.get("CRMKIT_DB_URL") or "sqlite:///" + os.path.join(_grading, "gradebook.db")
 
 # The exchange used by `nbgrader release_assignment / collect / submit` on a shared machine.
 # nbgrader's default is the system-wide /srv/nbgrader/exchange, which needs root; the kit keeps it
-# inside the repository so a teacher can try the whole flow on a laptop.
-c.Exchange.root = os.path.join(_grading, "exchange")
+# inside the repository so a teacher can try the whole flow on a laptop. On the course hub,
+# CRMKIT_EXCHANGE_ROOT names the shared exchange (deploy/).
+c.Exchange.root = os.environ.get("CRMKIT_EXCHANGE_ROOT") or os.path.join(_grading, "exchange")
 
 # The students' local cache for `nbgrader submit` and `nbgrader list`; nbgrader's default is
 # $JUPYTER_DATA_DIR/nbgrader_cache, which may be the user's home. The kit writes nothing there.
