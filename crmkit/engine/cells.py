@@ -32,6 +32,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _TRIVIAL = re.compile(r"^[\s()\[\]{}:;,.'\"#`*|\-=_]*$")
 _TRIVIAL_WORDS = {"pass", "else:", "try:", "finally:", "return", "break", "continue", "...", "None",
                   "except:", "raise", "else", "\"\"\"", "'''"}
+#: ``except FileNotFoundError:`` and the like name a Python exception, never an answer
+_EXCEPT_CLAUSE = re.compile(r"^except\s*\(?\s*[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*\)?(\s+as\s+\w+)?\s*:$")
 
 
 def read(path: str | Path) -> nbformat.NotebookNode:
@@ -173,7 +175,7 @@ def strip_ansi(text: str) -> str:
 def is_trivial(line: str) -> bool:
     """A line that says nothing on its own (brackets, ``pass``, ``return`` …): never a secret."""
     s = line.strip()
-    return not s or bool(_TRIVIAL.match(s)) or s in _TRIVIAL_WORDS
+    return not s or bool(_TRIVIAL.match(s)) or s in _TRIVIAL_WORDS or bool(_EXCEPT_CLAUSE.match(s))
 
 
 def secret_lines(nb) -> dict[str, str]:
