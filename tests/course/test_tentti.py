@@ -381,8 +381,8 @@ def test_nbgrader_full_marks_for_two_students_and_id_check(tmp_path):
 def test_every_variant_choice_is_answerable():
     """Every value the variant can take leaves a well-defined answer on the course data (no empty
     selection, no 0/0), and no visible check rejects a correct answer: the form checks that rely on
-    a property of the right value (an NPS in percentage points is not below 1 in magnitude and has
-    more than two decimals, a retention more than four, a median of whole days is whole or half, the
+    a property of the right value (an NPS in percentage points is not below 1 in magnitude, a median
+    of whole days is whole or half, the
     variant customer has cost to serve and CRM activities in YEAR) hold for every choice."""
     import pandas as pd
 
@@ -407,14 +407,12 @@ def test_every_variant_choice_is_answerable():
         assert (days == days.round()).all(), f"{ls}: durations are whole days, so the median is whole or half"
     for tp, g in s[s["nps"].notna()].groupby("touchpoint"):
         nps = 100 * ((g["nps"] >= 9).mean() - (g["nps"] <= 6).mean())
-        assert nps == 0 or (abs(nps) >= 1 and abs(100 * nps - round(100 * nps)) > 1e-6), (tp, nps)
+        assert nps == 0 or abs(nps) >= 1, (tp, nps)
     for t in ("B2B", "B2C"):
         typed = ok[ok["customer_id"].isin(c.loc[c["customer_type"] == t, "customer_id"])]
         before = set(typed.loc[typed["order_date"].dt.year == year - 1, "customer_id"])
         after = set(typed.loc[typed["order_date"].dt.year == year, "customer_id"])
         assert 0 < len(before & after) < len(before), t
-        r = len(before & after) / len(before)
-        assert abs(10_000 * r - round(10_000 * r)) > 1e-6, (t, r)
     per = o_year["customer_id"].value_counts()
     rows = l.merge(o_year[["order_id", "customer_id"]], on="order_id")
     returned = rows.loc[rows["returned_quantity"] > 0, "customer_id"]
