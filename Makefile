@@ -40,6 +40,18 @@ $(STAMP): pyproject.toml
 	@$(MAKE) --no-print-directory sandbox-tools
 	@touch $(STAMP)
 
+# Install the Debian packages named in the shell variable $$missing in one apt-get call: as root
+# directly, else with `sudo -n`, else a loud notice ending with $(1).
+define apt_install_missing
+if [ -z "$$missing" ]; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then echo "!!! no apt-get: install$$missing by hand."; \
+	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "!!! apt-get install$$missing failed."; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "!!! sudo apt-get install$$missing failed."; \
+	else echo "!!! not root and no sudo -n: cannot install$$missing. $(1)"; fi
+endef
+
 # System packages from Debian, missing ones installed in one apt-get call: bubblewrap for the
 # autograding sandbox (prlimit/setpriv come with util-linux) and chromium for the browser tests
 # (tests/browser/: Playwright drives /usr/bin/chromium; no browser is ever downloaded). Installed as
@@ -48,13 +60,7 @@ $(STAMP): pyproject.toml
 sandbox-tools:
 	@missing=""; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
-	if [ -z "$$missing" ]; then :; \
-	elif ! command -v apt-get >/dev/null 2>&1; then echo "!!! no apt-get: install$$missing by hand."; \
-	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
-	    || echo "!!! apt-get install$$missing failed."; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
-	    || echo "!!! sudo apt-get install$$missing failed."; \
-	else echo "!!! not root and no sudo -n: cannot install$$missing. Ask an admin: apt-get install$$missing"; fi
+	$(call apt_install_missing,Ask an admin: apt-get install$$missing)
 	@if command -v bwrap >/dev/null 2>&1; then echo "sandbox: $$(bwrap --version)"; \
 	else echo "!!! NO SANDBOX: bubblewrap (bwrap) is not installed. Autograding will run with resource limits only."; fi
 	@if test -x /usr/bin/chromium; then echo "browser: $$(/usr/bin/chromium --version 2>/dev/null)"; \
@@ -70,13 +76,7 @@ hub-tools: setup
 	@missing=""; ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v setfacl >/dev/null 2>&1 || missing="$$missing acl"; \
 	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
-	if [ -z "$$missing" ]; then :; \
-	elif ! command -v apt-get >/dev/null 2>&1; then echo "!!! no apt-get: install$$missing by hand."; \
-	elif [ "$$(id -u)" = 0 ]; then (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
-	    || echo "!!! apt-get install$$missing failed."; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then (sudo -n apt-get update -qq && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
-	    || echo "!!! sudo apt-get install$$missing failed."; \
-	else echo "!!! not root and no sudo -n: cannot install$$missing. The hub tests (tests/hub/) will be SKIPPED."; fi
+	$(call apt_install_missing,The hub tests (tests/hub/) will be SKIPPED.)
 	@if ! command -v npm >/dev/null 2>&1; then echo "!!! NO npm: configurable-http-proxy not installed; the hub tests will be SKIPPED."; \
 	elif ! cmp -s deploy/hub/proxy/package-lock.json $(HUB_NODE)/package-lock.json || ! test -x $(HUB_NODE)/node_modules/.bin/configurable-http-proxy; then \
 	    mkdir -p $(HUB_NODE) && cp deploy/hub/proxy/package.json deploy/hub/proxy/package-lock.json $(HUB_NODE)/ && \

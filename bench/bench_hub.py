@@ -285,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     import hubworld
 
-    from crmkit.env import isolate_jupyter_state
+    from crmkit.engine.jupyter_env import isolate_jupyter_state
 
     try:
         hubworld.crmkit_hub.find_proxy()

@@ -152,9 +152,9 @@ def role_environment(role: str, settings: Settings) -> dict[str, str]:
     }
     if role == TEACHER:
         env.update({
+            # where the teacher's server starts: crmkit's commands, like nbgrader's, find the course
+            # from the working folder (or --course-dir)
             "CRMKIT_COURSE_DIR": settings.course_dir,
-            # the course directory for crmkit's commands (nbgrader finds it from the working folder)
-            "CRMKIT_ROOT": settings.course_dir,
             "CRMKIT_DATA_DIR": os.path.join(settings.course_dir, "data"),
         })
         if settings.db_url:

@@ -44,14 +44,10 @@ from pathlib import Path
 import pytest
 from repo import ROOT
 
+from labpage import CHROMIUM, launched_chromium
+
 from crmkit.engine.jupyter_env import jupyter_state_env
 
-CHROMIUM = os.environ.get("CRMKIT_CHROMIUM", "/usr/bin/chromium")
-#: Chromium flags for a headless run as root on a machine with a closed network (no sandbox as
-#: root, no GPU, no connections to Google's services at start-up). Playwright adds --headless and a
-#: fresh temporary --user-data-dir itself.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SHOTS = ROOT / "screenshots" / "browser"
 #: what the copy of the course holds (everything JupyterLab, the notebooks and nbgrader read)
 COURSE_ITEMS = ["nbgrader_config.py", "solutions", "notebooks", "data", "grading/policy.toml",
@@ -238,7 +234,7 @@ def lab_server(tmp_path_factory) -> LabServer:
     _write_lab_settings(state)
     (top / "tmp").mkdir()
     env = {**os.environ, **jupyter_state_env(state),
-           "CRMKIT_ROOT": str(course), "CRMKIT_DATA_DIR": str(course / "data"), "TMPDIR": str(top / "tmp"),
+           "CRMKIT_DATA_DIR": str(course / "data"), "TMPDIR": str(top / "tmp"),
            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
     env.pop("MPLBACKEND", None)  # the kernels' plots need the inline backend (see crmkit.engine.jupyter_env)
     for key, value in env.items():
@@ -279,14 +275,8 @@ def lab_server(tmp_path_factory) -> LabServer:
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, launched by Playwright (no browser download)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

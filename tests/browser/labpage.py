@@ -7,7 +7,18 @@ the DOM (the kernel indicator, the cells' input prompts, the output areas).
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+#: Debian's Chromium (no browser is ever downloaded)
+CHROMIUM = os.environ.get("CRMKIT_CHROMIUM", "/usr/bin/chromium")
+#: Chromium flags for a headless run as root on a machine with a closed network (no sandbox as
+#: root, no GPU, no connections to Google's services at start-up). Playwright adds --headless and a
+#: fresh temporary --user-data-dir itself.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 #: every notebook cell in document order (the tests' JupyterLab settings use the windowing mode
 #: 'contentVisibility', which keeps every cell in the DOM; text is read with textContent, which
@@ -20,6 +31,19 @@ STDERR = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']
 _EXC_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Iteration))(?::|$)")
 
 CELL_TIMEOUT_MS = 240_000
+
+
+@contextmanager
+def launched_chromium() -> Iterator:
+    """Debian's Chromium, headless, launched by Playwright; closed when the block ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def open_notebook(page, server, relpath: str, n_cells: int) -> None:

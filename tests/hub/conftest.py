@@ -25,11 +25,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "browser"))  # labpage: driving JupyterLab
 
 import hubworld  # noqa: E402
+from labpage import CHROMIUM, launched_chromium  # noqa: E402
 
-CHROMIUM = os.environ.get("CRMKIT_CHROMIUM", "/usr/bin/chromium")
-#: the flags tests/browser/conftest.py uses (headless as root on a closed network)
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1440, "height": 1100}
 
 
@@ -102,11 +99,5 @@ def pytest_runtest_makereport(item, call):
 def browser():
     """Debian's Chromium, headless, launched by Playwright (no browser download); one per module,
     closed before tests/browser/ starts its own (see pytest_collection_modifyitems)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched_chromium() as chromium:
+        yield chromium

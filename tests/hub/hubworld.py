@@ -33,13 +33,25 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crmkit.paths import ROOT
+from repo import ROOT
 
 DEPLOY = ROOT / "deploy" / "hub"
 sys.path.insert(0, str(DEPLOY))
 
 import crmkit_hub  # noqa: E402
 import prepare  # noqa: E402
+
+
+#: the assignment and exercise the hub tests take through the exchange
+SLUG = "00_aloitus"
+EXERCISE = "t1_1_asiakasmaarat"
+#: each student's answer to the exercise and whether it is right: two right (differently written),
+#: one with the usual mistake the visible test names (the "All" margins of crosstab)
+ANSWERS = [
+    ('customer_counts = pd.crosstab(customers["customer_type"], customers["status"])', True),
+    ('customer_counts = pd.crosstab(customers["customer_type"], customers["status"], margins=True)', False),
+    ('customer_counts = customers.groupby(["customer_type", "status"]).size().unstack(fill_value=0)', True),
+]
 
 HUB_START_TIMEOUT = 60
 #: (module, test) of every hub test that failed so far: a flow's later steps stop early, naming the

@@ -23,20 +23,11 @@ import nbformat
 import pytest
 
 import labpage as lab
-from crmkit.paths import ROOT
-from hubworld import HubWorld, crmkit_hub, step
+from repo import ROOT
+from hubworld import ANSWERS, EXERCISE, SLUG, HubWorld, crmkit_hub, step
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser]
 
-SLUG = "00_aloitus"
-EXERCISE = "t1_1_asiakasmaarat"
-#: each student's answer to the exercise: two right (differently written), one with the usual
-#: mistake the visible test names (the "All" margins of crosstab). The comment marks whose it is.
-ANSWERS = [
-    ('customer_counts = pd.crosstab(customers["customer_type"], customers["status"])', True),
-    ('customer_counts = pd.crosstab(customers["customer_type"], customers["status"], margins=True)', False),
-    ('customer_counts = customers.groupby(["customer_type", "status"]).size().unstack(fill_value=0)', True),
-]
 #: JupyterLab settings a student could pick: every cell in the page (so a test finds the exercise
 #: without scrolling), no news pop-up
 LAB_SETTINGS = {

@@ -19,21 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from hubworld import HubWorld, Postgres, crmkit_hub, pg_bin_dir, step
+from hubworld import ANSWERS, EXERCISE, SLUG, HubWorld, Postgres, crmkit_hub, pg_bin_dir, step
 from hubworld import run
 
 pytestmark = [pytest.mark.hub,
               pytest.mark.skipif(pg_bin_dir() is None, reason="!!! HUB POSTGRESQL TEST SKIPPED: no PostgreSQL "
                                  "server binaries (initdb/pg_ctl): make hub-tools installs Debian's postgresql")]
 
-SLUG = "00_aloitus"
-EXERCISE = "t1_1_asiakasmaarat"
-#: (answer, right?) per student, as in test_hub_flow.py
-ANSWERS = [
-    ('customer_counts = pd.crosstab(customers["customer_type"], customers["status"])', True),
-    ('customer_counts = pd.crosstab(customers["customer_type"], customers["status"], margins=True)', False),
-    ('customer_counts = customers.groupby(["customer_type", "status"]).size().unstack(fill_value=0)', True),
-]
 EDIT = """
 import sys, nbformat
 path, grade_id, source = sys.argv[1:4]

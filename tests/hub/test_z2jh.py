@@ -28,7 +28,7 @@ from jsonschema import Draft7Validator
 from traitlets.config import Config
 from traitlets.config.loader import LazyConfigValue
 
-from crmkit.paths import ROOT
+from repo import ROOT
 
 DEPLOY = ROOT / "deploy"
 Z2JH = DEPLOY / "z2jh"
