@@ -21,7 +21,8 @@ Gates that run notebooks (real nbgrader in a temporary copy of the course, see :
 2. :func:`release_grade_problems` – the unchanged release autogrades to 0 on every test cell
 7. :func:`blank_run_problems` – the blank release runs with no error but the stubs' and the tests'
 8. :func:`wrong_answer_problems` – every named wrong answer fails a following test, with a message
-   containing its ``expect``; :func:`wrong_count_problems` – enough of them per lesson
+   containing its ``expect`` (a visible test's; a hidden test's where the wrong answer is marked
+   ``"hidden": true``); :func:`wrong_count_problems` – enough of them per lesson
 
 Gate 7 reads the blank release's run from its autograded copy (nbgrader executes every cell with
 errors allowed, as a student's kernel would), so a notebook runs three times in all: solution,
@@ -151,6 +152,8 @@ def metadata_problems(nb, name: str = "notebook") -> list[str]:
                     problems.append(f"{where}: wrong answers belong on an autograded answer cell")
                 if not all(isinstance(w.get(k), str) and w.get(k) for k in ("name", "source", "expect")):
                     problems.append(f"{where}: wrong answer {w.get('name')!r} needs name, source and expect")
+                if not isinstance(w.get("hidden", False), bool):
+                    problems.append(f"{where}: wrong answer {w.get('name')!r}: hidden is true or false")
         if is_test(cell):
             for version, src in (("", cell.source), (" (as released, hidden tests removed)", strip_hidden(cell.source))):
                 if _ends_in_expression(src):
@@ -585,6 +588,8 @@ def _try_wrong(client, nb, i: int, w: dict, tests: list[int], name: str) -> list
         return [f"{where}: its code does not compile ({e.msg}, line {e.lineno}): fix its indentation or syntax"]
     answer = _run_variant(client, nb, i, wrong_cell)
     own = failure_text(answer)
+    if w.get("hidden"):
+        return _try_hidden_wrong(client, nb, w, tests, where)
     seen = []
     for j in tests:
         visible = _run_variant(client, nb, j, strip_hidden(nb.cells[j].source))
@@ -607,3 +612,22 @@ def _try_wrong(client, nb, i: int, w: dict, tests: list[int], name: str) -> list
         return [f"{where}: only hidden tests catch it, so the student sees no message; "
                 f"add a visible test whose message contains {w['expect']!r}{extra}"]
     return [f"{where}: no test cell after it fails (it would get full points){extra}"]
+
+
+def _try_hidden_wrong(client, nb, w: dict, tests: list[int], where: str) -> list[str]:
+    """A wrong answer marked ``"hidden": true``: one the visible tests cannot tell from the right
+    answer without giving the value away (the competence demonstration's form-only checks). A test
+    cell, hidden tests included, must fail with a message containing its ``expect``; the student's
+    feedback shows only that a hidden test failed, the teacher's autograded copy shows the message."""
+    seen = []
+    for j in tests:
+        text = cells.message_text(_run_variant(client, nb, j, nb.cells[j].source))
+        if text is not None:
+            if w["expect"] in text:
+                return []
+            seen.append(text)
+    if seen:
+        last = seen[-1].strip().splitlines()
+        return [f"{where}: the tests (hidden ones included) fail, but no message contains {w['expect']!r}; "
+                f"the message is: {' | '.join(l for l in last[-3:])}"]
+    return [f"{where}: no test cell after it fails, hidden tests included (it would get full points)"]

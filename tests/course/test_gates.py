@@ -373,6 +373,22 @@ def test_gate8_catches_wrong_answers_that_do_not_fail(tmp_path):
     assert "'message does not name it': the tests fail, but no message contains 'mediaani puuttuu'" in text
     assert "'only hidden tests catch it': only hidden tests catch it" in text
 
+def test_gate8_hidden_wrong_answers_must_fail_a_hidden_test_that_names_them(tmp_path):
+    """A wrong answer marked hidden (naytto's form-only visible tests) passes the gate only when a test,
+    hidden part included, fails with a message containing its ``expect``."""
+    cells = fx.good_cells()
+    cells[7].metadata["crmkit"]["wrong"] = [
+        {**a.wrong("caught by the hidden test", "osuus = 0.26", "AssertionError"), "hidden": True},
+        {**a.wrong("hidden message does not name it", "osuus = 0.26", "nimittäjä"), "hidden": True},
+        {**a.wrong("the right answer, hidden", "osuus = 0.25", "osuus"), "hidden": True},
+    ]
+    problems = gates.wrong_answer_problems(a.notebook(cells), tmp_path)
+    text = "\n".join(problems)
+    assert len(problems) == 2, text
+    assert "'hidden message does not name it': the tests (hidden ones included) fail, but no message contains 'nimittäjä'" in text
+    assert "'the right answer, hidden': no test cell after it fails, hidden tests included" in text
+
+
 def test_gate8_counts_wrong_answers():
     cells = fx.good_cells()                                                  # 3 wrong answers
     assert not gates.wrong_count_problems(a.notebook(cells), "03_segmentointi")
