@@ -86,15 +86,101 @@ def fi_number(x, decimals: int | None = None) -> str:
     return text.replace(",", " ").replace(".", ",")
 
 
+def column_decimals(values) -> int:
+    """The decimals one column of numbers is shown with, so that its values line up (``1,0000``
+    above ``0,8704``): what the column's typical (median) non-whole value needs (:func:`decimals_for`)."""
+    import numpy as np
+
+    a = np.abs(np.asarray(values, dtype=float))
+    a = a[np.isfinite(a) & (a != np.round(a))]  # whole numbers need no decimals
+    return decimals_for(float(np.sort(a)[a.size // 2])) if a.size else 0  # a value, not a mean of two
+
+
+def finnish_frame(obj):
+    """A copy of a DataFrame or Series whose numbers are Finnish text (``3 093 956``, ``0,8704``),
+    each column with one number of decimals (:func:`column_decimals`); other columns unchanged."""
+    import numpy as np
+    import pandas as pd
+
+    # a long table shows only its first and last rows: format at most max_rows of each end
+    max_rows = pd.get_option("display.max_rows")
+    n = len(obj)
+    shown = np.arange(n) if not max_rows or n <= 2 * max_rows else np.r_[0:max_rows, n - max_rows:n]
+
+    def column(col: pd.Series) -> pd.Series:
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            return col
+        values = col.to_numpy(dtype=float, na_value=np.nan)
+        if pd.api.types.is_integer_dtype(col):
+            d, missing = 0, "<NA>"
+        else:
+            d, missing = column_decimals(values), "NaN"
+        text = np.full(n, "", dtype=object)
+        text[shown] = [_cell_text(v, d, missing) for v in values[shown]]
+        return pd.Series(text, index=col.index, name=col.name)
+
+    if isinstance(obj, pd.Series):
+        return column(obj)
+    out = obj.copy()
+    for i in range(out.shape[1]):
+        out.isetitem(i, column(out.iloc[:, i]))
+    return out
+
+
+def _cell_text(value: float, decimals: int, missing: str) -> str:
+    """One number of a column shown with the column's decimals; a small value that those decimals
+    would show as zero (0,03 in a column of thousands) keeps its own (:func:`decimals_for`)."""
+    import math
+
+    if math.isnan(value):
+        return missing
+    if value != 0 and round(value, decimals) == 0:
+        return fi_number(value)
+    return fi_number(int(value) if decimals == 0 and value.is_integer() else value, decimals)
+
+
+def _series_text(series) -> str:
+    """A Series as pandas prints it, with its numbers as :func:`finnish_frame` shows them."""
+    import pandas as pd
+
+    max_rows, min_rows = pd.get_option("display.max_rows"), pd.get_option("display.min_rows")
+    body = finnish_frame(series).to_string(name=False, dtype=False, length=False, max_rows=max_rows,
+                                           min_rows=min_rows)
+    footer = [f"Name: {series.name}"] if series.name is not None else []
+    if max_rows and len(series) > max_rows:
+        footer.append(f"Length: {len(series)}")
+    return body + "\n" + ", ".join([*footer, f"dtype: {series.dtype}"])
+
+
+def _show_finnish_tables_in_ipython() -> None:
+    """In a notebook, display DataFrames and Series through :func:`finnish_frame` (the numbers of
+    one column with the same decimals, integers with thousands spaces)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with every kernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    import pandas as pd
+
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(pd.DataFrame, lambda df: finnish_frame(df)._repr_html_())
+    formatters["text/plain"].for_type(pd.DataFrame, lambda df, p, cycle: p.text(repr(finnish_frame(df))))
+    formatters["text/plain"].for_type(pd.Series, lambda s, p, cycle: p.text(_series_text(s)))
+
+
 def set_display() -> None:
-    """Seaborn theme, figure size and pandas display options used by every lesson: floats in
-    tables are shown in Finnish format (:func:`fi_number`), never in scientific notation."""
+    """Seaborn theme, figure size and pandas display options used by every lesson: numbers in
+    tables are shown in Finnish format (:func:`fi_number`), never in scientific notation; in a
+    notebook each column's numbers have the same decimals (:func:`finnish_frame`)."""
     import pandas as pd
 
     pd.set_option("display.max_columns", 40)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_colwidth", 60)
     pd.set_option("display.float_format", fi_number)
+    _show_finnish_tables_in_ipython()
     try:
         import seaborn as sns
 

@@ -373,6 +373,7 @@ def test_gate8_catches_wrong_answers_that_do_not_fail(tmp_path):
     assert "'message does not name it': the tests fail, but no message contains 'mediaani puuttuu'" in text
     assert "'only hidden tests catch it': only hidden tests catch it" in text
 
+
 def test_gate8_hidden_wrong_answers_must_fail_a_hidden_test_that_names_them(tmp_path):
     """A wrong answer marked hidden (naytto's form-only visible tests) passes the gate only when a test,
     hidden part included, fails with a message containing its ``expect``."""

@@ -103,3 +103,51 @@ def test_a_skipped_check_names_the_missing_data_and_the_teacher(capsys):
     out = capsys.readouterr().out
     assert out.startswith("Huom: aineistossa ei ole kuluttaja-asiakkaita (B2C):")
     assert "opettaja arvioi sen käsin" in out
+
+
+def test_each_column_has_one_number_of_decimals():
+    """A column's numbers line up: a share column keeps four decimals for its whole numbers too
+    (``1,0000`` above ``0,8704``), euros the decimals of their typical value, integers get
+    thousands spaces; text, booleans and missing values stay as pandas shows them."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"retention": [1.0, 0.8704, np.nan], "median": [499.0, 1090.7, 45.54],
+                          "mixed": [12500.5, 30200.25, 0.03],
+                          "orders": [10466, 4273, 12], "name": ["a", "b", "c"], "ok": [True, False, True]})
+    shown = lesson.finnish_frame(frame)
+    assert list(shown["retention"]) == ["1,0000", "0,8704", "NaN"]
+    assert list(shown["median"]) == ["499,0", "1 090,7", "45,5"]
+    assert list(shown["orders"]) == ["10 466", "4 273", "12"]
+    assert list(shown["mixed"]) == ["12 500", "30 200", "0,0300"]  # not 0: a small value keeps its decimals
+    assert list(shown["name"]) == ["a", "b", "c"] and list(shown["ok"]) == [True, False, True]
+    assert frame["retention"].dtype == float  # the student's own table is not changed
+
+
+def test_a_long_table_formats_only_the_rows_it_shows():
+    import pandas as pd
+
+    frame = pd.DataFrame({"sales": [float(i) + 0.5 for i in range(10_000)]})
+    text = repr(lesson.finnish_frame(frame))
+    assert "10000 rows x 1 columns" in text and "9 999,5" in text and "0,5" in text
+
+
+def test_notebooks_display_tables_with_finnish_numbers():
+    """In a kernel (an IPython shell), set_display() makes DataFrames and Series display through
+    finnish_frame, in HTML and in plain text."""
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database to write at exit
+    shell = InteractiveShell.instance(config=config)
+    try:
+        with pd.option_context("display.float_format", None):
+            lesson.set_display()
+            data, _ = shell.display_formatter.format(pd.DataFrame({"share": [1.0, 0.8704]}))
+            assert "1,0000" in data["text/html"] and "0,8704" in data["text/plain"]
+            data, _ = shell.display_formatter.format(pd.Series([1.0, 0.8704], name="share"))
+            assert "1,0000" in data["text/plain"] and "Name: share, dtype: float64" in data["text/plain"]
+    finally:
+        InteractiveShell.clear_instance()
