@@ -590,18 +590,12 @@ def _try_wrong(client, nb, i: int, w: dict, tests: list[int], name: str) -> list
     own = failure_text(answer)
     if w.get("hidden"):
         return _try_hidden_wrong(client, nb, w, tests, where)
-    seen = []
-    for j in tests:
-        visible = _run_variant(client, nb, j, strip_hidden(nb.cells[j].source))
-        text = cells.message_text(visible)  # the message the student reads, not the test's code lines
-        if text is not None:
-            if w["expect"] in text:
-                return []
-            seen.append(text)
+    found, seen = _failure_messages(client, nb, tests, w["expect"], hidden=False)
+    if found:
+        return []
     if seen:
-        last = seen[-1].strip().splitlines()
         return [f"{where}: the tests fail, but no message contains {w['expect']!r}; the student sees: "
-                f"{' | '.join(l for l in last[-3:])}"]
+                f"{_last_lines(seen)}"]
     # the visible tests pass: do the hidden ones catch it at least?
     hidden_fail = False
     for j in tests:
@@ -619,15 +613,30 @@ def _try_hidden_wrong(client, nb, w: dict, tests: list[int], where: str) -> list
     answer without giving the value away (the competence demonstration's form-only checks). A test
     cell, hidden tests included, must fail with a message containing its ``expect``; the student's
     feedback shows only that a hidden test failed, the teacher's autograded copy shows the message."""
+    found, seen = _failure_messages(client, nb, tests, w["expect"], hidden=True)
+    if found:
+        return []
+    if seen:
+        return [f"{where}: the tests (hidden ones included) fail, but no message contains {w['expect']!r}; "
+                f"the message is: {_last_lines(seen)}"]
+    return [f"{where}: no test cell after it fails, hidden tests included (it would get full points)"]
+
+
+def _failure_messages(client, nb, tests: list[int], expect: str, hidden: bool) -> tuple[bool, list[str]]:
+    """Run the test cells after a wrong answer (as released, or with their hidden tests) until one
+    fails with a message containing ``expect``: whether one did, and the other failures' messages
+    (the text the reader sees, not the test's code lines)."""
     seen = []
     for j in tests:
-        text = cells.message_text(_run_variant(client, nb, j, nb.cells[j].source))
+        source = nb.cells[j].source if hidden else strip_hidden(nb.cells[j].source)
+        text = cells.message_text(_run_variant(client, nb, j, source))
         if text is not None:
-            if w["expect"] in text:
-                return []
+            if expect in text:
+                return True, seen
             seen.append(text)
-    if seen:
-        last = seen[-1].strip().splitlines()
-        return [f"{where}: the tests (hidden ones included) fail, but no message contains {w['expect']!r}; "
-                f"the message is: {' | '.join(l for l in last[-3:])}"]
-    return [f"{where}: no test cell after it fails, hidden tests included (it would get full points)"]
+    return False, seen
+
+
+def _last_lines(messages: list[str]) -> str:
+    """The last failure message's last three lines, on one line."""
+    return " | ".join(messages[-1].strip().splitlines()[-3:])
