@@ -30,7 +30,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -48,10 +47,10 @@ from labpage import CHROMIUM, launched_chromium
 
 from crmkit.engine.jupyter_env import jupyter_state_env
 
+sys.path.insert(0, str(ROOT / "deploy" / "hub"))
+import prepare  # noqa: E402  (deploy/hub/prepare.py: the course copy the hub serves)
+
 SHOTS = ROOT / "screenshots" / "browser"
-#: what the copy of the course holds (everything JupyterLab, the notebooks and nbgrader read)
-COURSE_ITEMS = ["nbgrader_config.py", "solutions", "notebooks", "data", "grading/policy.toml",
-                "grading/policies", "grading/README.md"]
 SERVER_START_TIMEOUT = 180
 VIEWPORT = {"width": 1440, "height": 1200}
 
@@ -88,17 +87,9 @@ def _free_port() -> int:
 
 
 def copy_course(dest: Path) -> Path:
-    """A copy of the course (see COURSE_ITEMS) in ``dest``; no .ipynb_checkpoints, no caches."""
-    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__")
-    for item in COURSE_ITEMS:
-        src, dst = ROOT / item, dest / item
-        if not src.exists():
-            continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=ignore)
-        else:
-            shutil.copy2(src, dst)
+    """A copy of the course in ``dest`` as the hub's set-up makes it (deploy/hub/prepare.py:
+    everything JupyterLab, the notebooks and nbgrader read; no checkpoints or caches)."""
+    prepare.copy_course(dest, ROOT)
     return dest
 
 
