@@ -116,7 +116,10 @@ def finnish_frame(obj):
         else:
             d, missing = column_decimals(values), "NaN"
         text = np.full(n, "", dtype=object)
-        text[shown] = [_cell_text(v, d, missing) for v in values[shown]]
+        if _is_year_column(col.name, values):  # 1984, not 1 984
+            text[shown] = [missing if np.isnan(v) else str(int(v)) for v in values[shown]]
+        else:
+            text[shown] = [_cell_text(v, d, missing) for v in values[shown]]
         return pd.Series(text, index=col.index, name=col.name)
 
     if isinstance(obj, pd.Series):
@@ -125,6 +128,18 @@ def finnish_frame(obj):
     for i in range(out.shape[1]):
         out.isetitem(i, column(out.iloc[:, i]))
     return out
+
+
+def _is_year_column(name, values) -> bool:
+    """Whether a column holds calendar years (``birth_year``, ``vuosi``): whole numbers of four
+    digits under a name that says year; they are shown without a thousands space."""
+    import numpy as np
+
+    words = str(name).lower()
+    if "year" not in words and "vuosi" not in words:
+        return False
+    known = values[np.isfinite(values)]
+    return bool(known.size) and bool(np.all((known == np.round(known)) & (known >= 1000) & (known <= 9999)))
 
 
 def _cell_text(value: float, decimals: int, missing: str) -> str:
