@@ -574,7 +574,9 @@ class CRM:
         if isinstance(cost, bool) or not isinstance(cost, (int, float)) or cost < 0:
             raise ValidationError(f"Kustannus {cost!r} ei kelpaa: anna euroina (alv 0 %), vähintään 0.")
         if self._one("SELECT 1 FROM campaigns WHERE name = ?", (name,)):
-            raise ValidationError(f"Kampanja nimeltä {name!r} on jo olemassa. Käytä sen tunnusta tai anna uusi nimi.")
+            raise ValidationError(f"Kampanja nimeltä {name!r} on jo olemassa. Jos ajoit solun uudelleen, kampanja luotiin jo "
+                                  "ensimmäisellä kerralla: aloita työkopiosta alusta (Kernel → Restart Kernel and Run All "
+                                  "Cells) tai käytä sen tunnusta. Vain aidosti uusi kampanja saa uuden nimen.")
         new_id = _ids("CMP", 3, self._one("SELECT MAX(campaign_id) FROM campaigns"))
         self._write([("INSERT INTO campaigns (campaign_id, name, audience, channel, start_date, end_date, "
                       "target_segment, cost) VALUES (?,?,?,?,?,?,?,?)",
@@ -636,7 +638,9 @@ class CRM:
         have = self._one("SELECT COUNT(*) FROM campaign_members WHERE campaign_id = ?", (campaign_id,))
         if have:
             raise ValidationError(f"Kampanjalla {campaign_id} on jo kohdelista ({have} asiakasta). Kohdelista "
-                                  "muodostetaan kerran; tee muutokset uuteen kampanjaan.")
+                                  "muodostetaan kerran. Jos ajoit solun uudelleen, lista kirjattiin jo ensimmäisellä kerralla: "
+                                  "aloita työkopiosta alusta (Kernel → Restart Kernel and Run All Cells). Muuten tee "
+                                  "muutokset uuteen kampanjaan.")
         if targets.empty:
             raise ValidationError(f"Ehdoilla ei löytynyt yhtään asiakasta, jolla on markkinointilupa; kampanjalle "
                                   f"{campaign_id} ei kirjattu mitään. Väljennä ehtoja.")
