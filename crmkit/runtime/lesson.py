@@ -116,7 +116,7 @@ def finnish_frame(obj):
         else:
             d, missing = column_decimals(values), "NaN"
         text = np.full(n, "", dtype=object)
-        if _is_year_column(col.name, values):  # 1984, not 1 984
+        if _is_code_column(col.name, values):  # 1984 and 1516, not 1 984 and 1 516
             text[shown] = [missing if np.isnan(v) else str(int(v)) for v in values[shown]]
         else:
             text[shown] = [_cell_text(v, d, missing) for v in values[shown]]
@@ -130,16 +130,21 @@ def finnish_frame(obj):
     return out
 
 
-def _is_year_column(name, values) -> bool:
-    """Whether a column holds calendar years (``birth_year``, ``vuosi``): whole numbers of four
-    digits under a name that says year; they are shown without a thousands space."""
+def _is_code_column(name, values) -> bool:
+    """Whether a column holds calendar years or identifiers (``birth_year``, ``vuosi``,
+    ``customer_id``, ``id``): whole numbers under a name that says so, shown without a thousands
+    space (1984 and 1516, not 1 984 and 1 516)."""
+    import re
+
     import numpy as np
 
     words = str(name).lower()
-    if "year" not in words and "vuosi" not in words:
+    is_year = "year" in words or "vuosi" in words
+    if not is_year and not re.search(r"(^|_)id$", words):
         return False
     known = values[np.isfinite(values)]
-    return bool(known.size) and bool(np.all((known == np.round(known)) & (known >= 1000) & (known <= 9999)))
+    whole = bool(known.size) and bool(np.all(known == np.round(known)))
+    return whole and (not is_year or bool(np.all((known >= 1000) & (known <= 9999))))
 
 
 def _cell_text(value: float, decimals: int, missing: str) -> str:

@@ -121,9 +121,9 @@ def test_each_column_has_one_number_of_decimals():
     assert list(shown["orders"]) == ["10 466", "4 273", "12"]
     assert list(shown["mixed"]) == ["12 500", "30 200", "0,0300"]  # not 0: a small value keeps its decimals
     years = lesson.finnish_frame(pd.DataFrame({"birth_year": [1984, 2001], "vuosi": [2024.0, np.nan],
-                                               "years_as_customer": [2, 12]}))
+                                               "years_as_customer": [2, 12], "cust_id": [1516, 23570]}))
     assert list(years["birth_year"]) == ["1984", "2001"] and list(years["vuosi"]) == ["2024", "NaN"]
-    assert list(years["years_as_customer"]) == ["2", "12"]
+    assert list(years["years_as_customer"]) == ["2", "12"] and list(years["cust_id"]) == ["1516", "23570"]
     assert list(shown["name"]) == ["a", "b", "c"] and list(shown["ok"]) == [True, False, True]
     assert frame["retention"].dtype == float  # the student's own table is not changed
 
