@@ -88,12 +88,16 @@ def fi_number(x, decimals: int | None = None) -> str:
 
 def column_decimals(values) -> int:
     """The decimals one column of numbers is shown with, so that its values line up (``1,0000``
-    above ``0,8704``): what the column's typical (median) non-whole value needs (:func:`decimals_for`)."""
+    above ``0,8704``): what the column's typical (median) non-whole value needs (:func:`decimals_for`),
+    or fewer when every value has fewer (a column the student rounded to 3 decimals shows 3)."""
     import numpy as np
 
     a = np.abs(np.asarray(values, dtype=float))
     a = a[np.isfinite(a) & (a != np.round(a))]  # whole numbers need no decimals
-    return decimals_for(float(np.sort(a)[a.size // 2])) if a.size else 0  # a value, not a mean of two
+    if not a.size:
+        return 0
+    wanted = decimals_for(float(np.sort(a)[a.size // 2]))  # a value, not a mean of two
+    return next(d for d in range(wanted + 1) if d == wanted or np.allclose(a, np.round(a, d), rtol=0, atol=1e-9))
 
 
 def finnish_frame(obj):

@@ -120,6 +120,9 @@ def test_each_column_has_one_number_of_decimals():
     assert list(shown["median"]) == ["499,0", "1 090,7", "45,5"]
     assert list(shown["orders"]) == ["10 466", "4 273", "12"]
     assert list(shown["mixed"]) == ["12 500", "30 200", "0,0300"]  # not 0: a small value keeps its decimals
+    rounded = lesson.finnish_frame(pd.DataFrame({"share": [0.655, 0.26, 1.0], "pp": [0.42, 0.3, 0.5]}))
+    assert list(rounded["share"]) == ["0,655", "0,260", "1,000"]  # rounded by the student to 3 decimals
+    assert list(rounded["pp"]) == ["0,42", "0,30", "0,50"]
     years = lesson.finnish_frame(pd.DataFrame({"birth_year": [1984, 2001], "vuosi": [2024.0, np.nan],
                                                "years_as_customer": [2, 12], "cust_id": [1516, 23570]}))
     assert list(years["birth_year"]) == ["1984", "2001"] and list(years["vuosi"]) == ["2024", "NaN"]
