@@ -201,6 +201,27 @@ print("import_crmkit", tries(lambda: __import__("crmkit.runtime.lesson")))
     assert got["import_crmkit"] == "yes"
 
 
+@NEEDS_SANDBOX
+def test_sandbox_puts_back_a_linked_data_folder_where_the_notebook_looks(tmp_path):
+    """A course whose data/ is a symbolic link to a shared folder: the sandbox binds the link's
+    target at the link's own path (the course folder itself stays hidden)."""
+    from repo import ROOT
+
+    scratch, course = tmp_path / "scratch", tmp_path / "course"
+    scratch.mkdir()
+    (course / "solutions").mkdir(parents=True)
+    (course / "solutions" / "x.txt").write_text("salainen")
+    (course / "data").symlink_to(ROOT / "data", target_is_directory=True)
+    code = f"""
+import os
+print("data", sorted(os.listdir({str(course / 'data')!r}))[:1] != [])
+print("solutions", os.path.exists({str(course / 'solutions' / 'x.txt')!r}))
+"""
+    r = run_sandboxed(code, str(scratch), hide=[str(course), str(ROOT)], expose=[str(course / "data")])
+    got = dict(line.split() for line in r.stdout.split("\n") if line.strip())
+    assert got == {"data": "True", "solutions": "False"}, (r.stdout, r.stderr)
+
+
 def test_no_sandbox_warns_loudly(capsys):
     from crmkit.engine.autograde.sandbox import warn_no_sandbox
 

@@ -159,15 +159,18 @@ def bwrap_args(scratch: str, runtime: str, hide: list[str], expose: list[str]) -
     for h in hidden:
         if not any(h != o and h.startswith(o.rstrip("/") + "/") for o in hidden):  # skip nested ones
             args += ["--tmpfs", h]
-    # put back what the kernel needs, read-only, when it lies in a hidden folder (parents first)
-    back = sorted({os.path.realpath(e) for e in expose if os.path.exists(e)}, key=len)
+    # put back what the kernel needs, read-only, when it lies in a hidden folder (parents first);
+    # a symbolic link (a course whose data/ links to a shared folder) gets its target bound at the
+    # link's own path, where the notebook looks for it
+    back = sorted({(os.path.realpath(e), os.path.abspath(e)) for e in expose if os.path.exists(e)},
+                  key=lambda pair: len(pair[1]))
     done: list[str] = []
-    for e in back:
-        if any(h == e or h.startswith(e.rstrip("/") + "/") for h in hidden):
+    for real, path in back:
+        if any(h == p or h.startswith(p.rstrip("/") + "/") for h in hidden for p in (real, path)):
             continue  # e.g. the repository root on sys.path (an editable install): never put back whole
-        if _covered(e, hidden) and not _covered(e, done):
-            args += _parents(e, hidden) + ["--ro-bind", e, e]
-            done.append(e)
+        if _covered(path, hidden) and not _covered(path, done):
+            args += _parents(path, hidden) + ["--ro-bind", real, path]
+            done.append(path)
     for rw in (scratch, runtime):
         args += _parents(rw, hidden) + ["--bind", rw, rw]
     return args + namespace_args() + ["--chdir", scratch]
