@@ -482,6 +482,10 @@ sales_per_buyer = rivit.groupby("customer_type")["net_amount"].mean()""", None),
     ("k07_myynti_per_ostaja", "region filter forgotten", """vuoden = orders[(orders["status"] != "peruttu") & (orders["order_date"].dt.year == YEAR)].merge(customers[["customer_id", "customer_type"]], on="customer_id")
 rivit = lines.merge(vuoden[["order_id", "customer_type"]], on="order_id")
 sales_per_buyer = rivit.groupby("customer_type")["net_amount"].sum() / vuoden.groupby("customer_type")["customer_id"].nunique()""", None),
+    ("k07_myynti_per_ostaja", "merge without on= joins on the shared status column too (empty)", """o = orders[(orders["status"] != "peruttu") & (orders["order_date"].dt.year == YEAR)]
+rivit = lines.merge(o[["order_id", "customer_id", "status"]], on="order_id").merge(customers)
+rivit = rivit[rivit["region"] == VARIANT["region"]]
+sales_per_buyer = rivit.groupby("customer_type")["net_amount"].sum() / rivit.groupby("customer_type")["customer_id"].nunique()""", "on tyhjä"),
     ("k08_nps", "detractors 0-5", """vastaukset = surveys.loc[surveys["touchpoint"] == VARIANT["touchpoint"], "nps"].dropna()
 nps_score = float(((vastaukset >= 9).mean() - (vastaukset <= 5).mean()) * 100)""", None),
     ("k08_nps", "promoters 8-10", """vastaukset = surveys.loc[surveys["touchpoint"] == VARIANT["touchpoint"], "nps"].dropna()
